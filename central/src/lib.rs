@@ -1,0 +1,3 @@
+//! The central service the kiosks sync with: the HTTP API v1 over TLS, storage (SQLite for one
+//! node, PostgreSQL for several), issuer signing keys, and the web pages for verifiers, the kiosk
+//! directory and the fleet view. It never depends on the kiosk's UI.

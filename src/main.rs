@@ -1,0 +1,88 @@
+//! The kiosk binary. Until the screens and devices are wired in, it offers one command that
+//! shows the offline-code pipeline end to end in a terminal: `kiosk sample-code` (also what
+//! `kiosk` alone does) makes a throw-away issuer key, issues a sample code, verifies it the way a
+//! verifier does, and draws its QR with text blocks.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+use protocol::code::{CODE_ID_LEN, OfflineCode};
+use protocol::keys::{KeySet, PRIVATE_KEY_LEN, Signer, SoftwareSigner};
+use qrcode::render::unicode::Dense1x2;
+use qrcode::{EcLevel, QrCode};
+use time::{OffsetDateTime, UtcOffset};
+
+/// Shanghai is UTC+8 all year.
+const SHANGHAI: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => UtcOffset::UTC,
+};
+
+const USAGE: &str = "usage: kiosk [sample-code]\n\n  sample-code  issue a sample offline code with a throw-away key, verify it, and draw its QR";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] | ["sample-code"] => sample_code(),
+        ["-h" | "--help"] => {
+            writeln!(std::io::stdout(), "{USAGE}")?;
+            Ok(())
+        }
+        _ => bail!("unknown arguments {args:?}\n{USAGE}"),
+    }
+}
+
+fn sample_code() -> Result<()> {
+    let signer = throwaway_signer()?;
+    let mut code_id = [0u8; CODE_ID_LEN];
+    getrandom::fill(&mut code_id).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let today = OffsetDateTime::now_utc().to_offset(SHANGHAI).date();
+    let code = OfflineCode::issue(&signer, code_id, 1, today).context("issuing the sample code")?;
+    let text = code.to_qr_text();
+
+    // Check it as a verifier would, before showing it: a code that fails is never shown.
+    let keys: KeySet = [(signer.kid(), signer.public_key())].into_iter().collect();
+    let checked = OfflineCode::verify_on(&text, &keys, today).context("the sample code")?;
+
+    let qr = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::Q)
+        .context("drawing the QR code")?;
+    // Terminals are mostly light text on dark: draw light modules as blocks so the code reads right.
+    let picture = qr
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build();
+    let body = checked.body();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{picture}")?;
+    writeln!(
+        out,
+        "随申码·离线码 (sample, throw-away key: not valid anywhere)"
+    )?;
+    writeln!(out, "qr_text: {text}")?;
+    writeln!(out, "qr_text_length: {}", text.len())?;
+    writeln!(out, "kid: {}", body.kid())?;
+    writeln!(out, "public_key_hex: {}", signer.public_key().to_hex())?;
+    writeln!(out, "code_id: {}", hex::encode(body.code_id()))?;
+    writeln!(out, "serial: {}", body.serial())?;
+    writeln!(out, "issued_on: {}", body.issued_on())?;
+    writeln!(out, "expires_on: {}", body.expires_on())?;
+    Ok(())
+}
+
+fn throwaway_signer() -> Result<SoftwareSigner> {
+    loop {
+        let mut secret = [0u8; PRIVATE_KEY_LEN];
+        getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        // Out of range happens with probability about 2^-32; draw again.
+        if let Ok(signer) = SoftwareSigner::from_private_key(1, &secret) {
+            return Ok(signer);
+        }
+    }
+}
