@@ -6,7 +6,7 @@ BUILD_PACKAGES=(build-essential pkg-config ca-certificates curl git python3 pyth
 # The Python packages the tests use (an independent SM2 implementation for the cross-check).
 PYTHON_PACKAGES=(gmssl==3.2.2)
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '==> %s\n' "$*" >&2; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
