@@ -9,6 +9,7 @@ pub mod api;
 pub mod base45;
 pub mod code;
 pub mod eligibility;
+pub mod hash;
 pub mod idnumber;
 pub mod keys;
 pub mod mask;

@@ -1,0 +1,816 @@
+//! The HTTP API v1: the router, the extractors that authenticate kiosks (client certificate) and
+//! bearer-token holders, the handlers, and the one error type every failure becomes.
+//!
+//! Handlers are thin: they check the caller, call storage on a blocking thread, and apply the
+//! shared rules of `protocol`. Every failure answers `{"error", "message"}` with a 4xx; a 5xx is a
+//! bug or a storage outage, and its details go to the log, not to the caller.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use protocol::api::{
+    Ack, CodeId, ErrorBody, ErrorCode, HeartbeatRequest, HeartbeatResponse, Holder,
+    IdentifyRequest, IdentifyResponse, IssueRequest, IssuedCode, JournalAck, JournalBatch,
+    KeyEntry, KeysResponse, KioskConfig, KioskDirectory, KioskListing, Person, Photo,
+    PrintFailedRequest, PrintedRequest, ReportLostRequest, ReportLostResponse, SessionToken,
+    Validity, VerifyRequest, VerifyResponse, VerifyResult, routes,
+};
+use protocol::code::{CodeError, OfflineCode, VALIDITY_DAYS};
+use protocol::eligibility::{self, Facts};
+use protocol::{Eligibility, mask};
+use serde::de::DeserializeOwned;
+use time::{Date, Duration, OffsetDateTime};
+use tower_http::trace::TraceLayer;
+
+use crate::clock::{Clock, SHANGHAI};
+use crate::issuer::{IssuerKeys, sign_new_code};
+use crate::model::{
+    Citizen, CodeRecord, CodeStatus, HeartbeatRecord, IssueInput, KioskRecord, Principal, Role,
+    SessionRecord, VerificationLogEntry, code_state,
+};
+use crate::store::{IssueError, Store, StoreError};
+use crate::tls::PeerCert;
+use crate::tokens::{self, SuishenSecret};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+/// How long an identify session may be used to issue a code.
+pub const SESSION_TTL: Duration = Duration::minutes(5);
+/// A kiosk whose last heartbeat is older than this is shown offline.
+pub const HEARTBEAT_STALE: Duration = Duration::minutes(3);
+/// Longest time a request may take.
+pub const REQUEST_TIMEOUT: StdDuration = StdDuration::from_secs(15);
+
+/// Every API route as (method, path): the OpenAPI document lists exactly these.
+pub const API_ROUTES: &[(&str, &str)] = &[
+    ("POST", routes::IDENTIFY),
+    ("POST", routes::CODES),
+    ("POST", routes::CODE_PRINTED),
+    ("POST", routes::CODE_PRINT_FAILED),
+    ("POST", routes::HEARTBEAT),
+    ("POST", routes::JOURNAL),
+    ("GET", routes::CONFIG),
+    ("GET", routes::KEYS),
+    ("POST", routes::VERIFY),
+    ("POST", routes::REPORT_LOST),
+    ("GET", routes::KIOSKS),
+    ("GET", OPENAPI_PATH),
+];
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/v1/openapi.json";
+/// The OpenAPI document of this API.
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// The issuer keys (re-read when the key directory changes).
+    pub keys: Arc<Mutex<IssuerKeys>>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Signs and checks 随申码 tokens.
+    pub suishen: SuishenSecret,
+}
+
+/// The router of the API v1, without TLS (the listener adds the peer certificate).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(routes::IDENTIFY, post(identify))
+        .route(routes::CODES, post(issue))
+        .route(routes::CODE_PRINTED, post(printed))
+        .route(routes::CODE_PRINT_FAILED, post(print_failed))
+        .route(routes::HEARTBEAT, post(heartbeat))
+        .route(routes::JOURNAL, post(journal))
+        .route(routes::CONFIG, get(config))
+        .route(routes::KEYS, get(keys))
+        .route(routes::VERIFY, post(verify))
+        .route(routes::REPORT_LOST, post(report_lost))
+        .route(routes::KIOSKS, get(kiosks))
+        .route(OPENAPI_PATH, get(openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(time_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// An error answer: a code from the API's list and a message for the caller.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with this code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A fault on our side: logged in full, answered with a generic message.
+    pub fn internal(what: &str, error: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%error, "{what}");
+        Self::new(
+            ErrorCode::Internal,
+            "internal error; the operator has been told",
+        )
+    }
+
+    /// The error code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(ErrorBody::new(self.code, self.message))).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::new(ErrorCode::NotFound, "not found"),
+            other => Self::internal("storage failed", &other),
+        }
+    }
+}
+
+/// Answers `request_timeout` when a request takes longer than [`REQUEST_TIMEOUT`].
+async fn time_limit(request: Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            ErrorCode::RequestTimeout,
+            "the request took too long; try again",
+        )
+        .into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this route does not take this method",
+    )
+}
+
+/// Runs a storage call on a blocking thread.
+async fn blocking<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+{
+    let store = Arc::clone(&state.store);
+    tokio::task::spawn_blocking(move || work(store.as_ref()))
+        .await
+        .map_err(|e| ApiError::internal("storage task failed", &e))?
+        .map_err(ApiError::from)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extractors
+// ---------------------------------------------------------------------------------------------
+
+/// A JSON body whose every rejection is an [`ApiError`].
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as application/json",
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::new(ErrorCode::InvalidJson, "the body is not valid JSON")
+        }
+        JsonRejection::JsonDataError(e) => {
+            // The message names the field and problem; ID numbers never appear in it (their
+            // deserializer reports a fixed text).
+            let detail = e.body_text();
+            ApiError::new(ErrorCode::for_deserialize_error(&detail), detail)
+        }
+        JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(
+                ErrorCode::BodyTooLarge,
+                format!("the body is larger than {MAX_BODY} bytes"),
+            )
+        }
+        other => ApiError::new(ErrorCode::BadRequest, other.body_text()),
+    }
+}
+
+/// The kiosk calling, known by its client certificate.
+pub struct Kiosk(pub KioskRecord);
+
+impl FromRequestParts<AppState> for Kiosk {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let fingerprint = parts
+            .extensions
+            .get::<PeerCert>()
+            .and_then(|peer| peer.0)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthorized,
+                    "kiosk calls need the kiosk's client certificate",
+                )
+            })?;
+        let kiosk = blocking(state, move |store| store.kiosk_by_fingerprint(&fingerprint)).await?;
+        kiosk.map(Self).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Forbidden,
+                "this certificate belongs to no enrolled kiosk",
+            )
+        })
+    }
+}
+
+/// A bearer-token holder.
+pub struct Bearer(pub Principal);
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "sign in with your token"))?;
+        let hash = tokens::token_hash(token);
+        let principal = blocking(state, move |store| store.principal(&hash)).await?;
+        principal
+            .map(Self)
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "this token is not valid"))
+    }
+}
+
+impl Bearer {
+    fn require(self, role: Role) -> Result<Principal, ApiError> {
+        if self.0.role == role {
+            Ok(self.0)
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "this token does not allow this call",
+            ))
+        }
+    }
+}
+
+fn no_store<T: IntoResponse>(body: T) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared rules
+// ---------------------------------------------------------------------------------------------
+
+/// The person's eligibility today.
+pub fn eligibility_for(citizen: &Citizen, today: Date) -> Eligibility {
+    eligibility::assess(
+        &Facts {
+            birth_date: citizen.id_number.birth_date(),
+            has_photo: citizen.photo.is_some(),
+            realname_verified: citizen.realname_verified,
+        },
+        today,
+    )
+}
+
+fn photo_of(citizen: &Citizen) -> Option<Photo> {
+    citizen.photo.as_ref().map(|p| Photo {
+        mime: p.mime.clone(),
+        data_base64: STANDARD.encode(&p.bytes),
+    })
+}
+
+fn validity_from(today: Date) -> Validity {
+    let expires_on = today
+        .checked_add(Duration::days(i64::from(VALIDITY_DAYS) - 1))
+        .unwrap_or(Date::MAX);
+    Validity {
+        issued_on: today,
+        expires_on,
+    }
+}
+
+fn issued_code(code: &CodeRecord) -> IssuedCode {
+    IssuedCode {
+        code_id: code.code_id,
+        kid: code.kid,
+        serial: code.serial,
+        issued_on: code.issued_on,
+        expires_on: code.expires_on,
+        qr_text: code.qr_text.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kiosk routes
+// ---------------------------------------------------------------------------------------------
+
+async fn identify(
+    State(state): State<AppState>,
+    Kiosk(kiosk): Kiosk,
+    ApiJson(request): ApiJson<IdentifyRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let citizen = match request {
+        IdentifyRequest::IdCard(card) => {
+            if card.valid_until.is_some_and(|until| until < today) {
+                return Err(ApiError::new(
+                    ErrorCode::CardExpired,
+                    "the ID card has expired: please renew it at the counter",
+                ));
+            }
+            let id_number = card.id_number.clone();
+            let citizen =
+                blocking(&state, move |store| store.citizen_by_id_number(&id_number)).await?;
+            match citizen {
+                Some(c) if c.name.trim() == card.name.trim() => c,
+                _ => {
+                    return Err(ApiError::new(
+                        ErrorCode::UnknownPerson,
+                        "no record matches this card: please ask the counter staff",
+                    ));
+                }
+            }
+        }
+        IdentifyRequest::SuishenCode(token) => {
+            let id = state.suishen.check(&token, now).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InvalidSuishenCode,
+                    format!("{e}: refresh it in 随申办"),
+                )
+            })?;
+            blocking(&state, move |store| store.citizen(id))
+                .await?
+                .ok_or_else(|| {
+                    ApiError::new(ErrorCode::UnknownPerson, "no record for this 随申码")
+                })?
+        }
+    };
+    let citizen_id = citizen.id;
+    let current = blocking(&state, move |store| store.current_code(citizen_id)).await?;
+    let eligibility = eligibility_for(&citizen, today);
+    let code = code_state(current.as_ref(), today);
+    let token = tokens::random_token("s_").map_err(|e| ApiError::internal("no randomness", &e))?;
+    let expires_at = now + SESSION_TTL;
+    let hash = tokens::token_hash(&token);
+    let record = SessionRecord {
+        citizen: citizen.id,
+        kiosk_id: kiosk.kiosk_id,
+        expires_at,
+    };
+    blocking(&state, move |store| store.create_session(&hash, &record)).await?;
+    let response = IdentifyResponse {
+        session: SessionToken::new(token),
+        session_expires_at: expires_at,
+        person: Person {
+            name: citizen.name.clone(),
+            id_number_masked: citizen.id_number.masked(),
+            photo: photo_of(&citizen),
+            age: eligibility::age_on(citizen.id_number.birth_date(), today),
+            eligibility,
+        },
+        offer: protocol::rules::offer(&eligibility, &code),
+        code,
+        next_code: validity_from(today),
+    };
+    Ok(no_store(Json(response)))
+}
+
+async fn issue(
+    State(state): State<AppState>,
+    Kiosk(kiosk): Kiosk,
+    ApiJson(request): ApiJson<IssueRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let today = state.clock.today();
+    // A request id seen before answers with its code, even once the session has expired: this is
+    // how a kiosk that crashed mid-issue settles its attempt.
+    let request_id = request.request_id;
+    if let Some(code) = blocking(&state, move |store| store.code_by_request_id(&request_id)).await?
+    {
+        if code.kiosk_id == kiosk.kiosk_id && code.action == request.action {
+            return Ok(Json(issued_code(&code)).into_response());
+        }
+        return Err(ApiError::new(
+            ErrorCode::ConflictRequestId,
+            "this request id was used for another request",
+        ));
+    }
+    let hash = tokens::token_hash(request.session.as_str());
+    let session = blocking(&state, move |store| store.session(&hash)).await?;
+    let session = session
+        .filter(|s| s.kiosk_id == kiosk.kiosk_id)
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::UnknownSession, "unknown session: identify again")
+        })?;
+    if session.expires_at < now {
+        return Err(ApiError::new(
+            ErrorCode::SessionExpired,
+            "the session expired: identify again",
+        ));
+    }
+    let citizen_id = session.citizen;
+    let citizen = blocking(&state, move |store| store.citizen(citizen_id))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownPerson, "no record for this session"))?;
+    let eligibility = eligibility_for(&citizen, today);
+    let signer = {
+        let mut keys = state
+            .keys
+            .lock()
+            .map_err(|_| ApiError::internal("issuer keys", &"the key lock is poisoned"))?;
+        if let Err(e) = keys.refresh() {
+            tracing::warn!(error = %e, "could not re-read the issuer keys; using the loaded ones");
+        }
+        keys.current()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("issuer keys", &"no key"))?
+    };
+    let input = IssueInput {
+        request_id,
+        citizen: citizen.id,
+        action: request.action,
+        kiosk_id: kiosk.kiosk_id,
+        today,
+        now,
+    };
+    let store = Arc::clone(&state.store);
+    let outcome = tokio::task::spawn_blocking(move || {
+        store.issue(&input, &eligibility, &mut |serial| {
+            sign_new_code(&signer, serial, today)
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal("issuing task failed", &e))?;
+    match outcome {
+        Ok(issued) => Ok(Json(issued_code(issued.code())).into_response()),
+        Err(IssueError::Refused(refused)) => {
+            Err(ApiError::new(refused.error_code(), refused.to_string()))
+        }
+        Err(IssueError::RequestIdReused) => Err(ApiError::new(
+            ErrorCode::ConflictRequestId,
+            "this request id was used for another request",
+        )),
+        Err(IssueError::Sign(e)) => Err(ApiError::internal("signing failed", &e)),
+        Err(IssueError::Store(e)) => Err(e.into()),
+    }
+}
+
+fn parse_code_id(text: &str) -> Result<CodeId, ApiError> {
+    CodeId::parse(text).map_err(|e| ApiError::new(ErrorCode::InvalidCodeId, e.to_string()))
+}
+
+async fn kiosk_code(
+    state: &AppState,
+    kiosk: &KioskRecord,
+    code_id: CodeId,
+    request_id: protocol::api::RequestId,
+) -> Result<CodeRecord, ApiError> {
+    let code = blocking(state, move |store| store.code(&code_id)).await?;
+    code.filter(|c| c.kiosk_id == kiosk.kiosk_id && c.request_id == request_id)
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownCode, "this kiosk issued no such code"))
+}
+
+async fn printed(
+    State(state): State<AppState>,
+    Kiosk(kiosk): Kiosk,
+    Path(code_id): Path<String>,
+    ApiJson(request): ApiJson<PrintedRequest>,
+) -> Result<Json<Ack>, ApiError> {
+    let code_id = parse_code_id(&code_id)?;
+    kiosk_code(&state, &kiosk, code_id, request.request_id).await?;
+    let at = request.printed_at;
+    blocking(&state, move |store| store.mark_printed(&code_id, at)).await?;
+    Ok(Json(Ack::OK))
+}
+
+async fn print_failed(
+    State(state): State<AppState>,
+    Kiosk(kiosk): Kiosk,
+    Path(code_id): Path<String>,
+    ApiJson(request): ApiJson<PrintFailedRequest>,
+) -> Result<Json<Ack>, ApiError> {
+    let code_id = parse_code_id(&code_id)?;
+    kiosk_code(&state, &kiosk, code_id, request.request_id).await?;
+    let now = state.clock.now();
+    let reason = request.reason;
+    blocking(&state, move |store| {
+        store.mark_print_failed(&code_id, now, reason)
+    })
+    .await?;
+    Ok(Json(Ack::OK))
+}
+
+async fn heartbeat(
+    State(state): State<AppState>,
+    Kiosk(kiosk): Kiosk,
+    ApiJson(report): ApiJson<HeartbeatRequest>,
+) -> Result<Json<HeartbeatResponse>, ApiError> {
+    let now = state.clock.now();
+    let record = HeartbeatRecord {
+        received_at: now,
+        report,
+    };
+    let config_version = blocking(&state, move |store| {
+        store.record_heartbeat(&kiosk.kiosk_id, &record)?;
+        Ok(store.kiosk_config()?.version)
+    })
+    .await?;
+    Ok(Json(HeartbeatResponse {
+        server_time: now,
+        config_version,
+    }))
+}
+
+async fn journal(
+    State(state): State<AppState>,
+    Kiosk(kiosk): Kiosk,
+    ApiJson(batch): ApiJson<JournalBatch>,
+) -> Result<Json<JournalAck>, ApiError> {
+    if !batch.within_limit() {
+        return Err(ApiError::new(
+            ErrorCode::BatchTooLarge,
+            format!(
+                "send at most {} events at once",
+                protocol::api::MAX_JOURNAL_BATCH
+            ),
+        ));
+    }
+    let (accepted, duplicates) = blocking(&state, move |store| {
+        store.append_journal(&kiosk.kiosk_id, &batch.events)
+    })
+    .await?;
+    Ok(Json(JournalAck {
+        accepted,
+        duplicates,
+    }))
+}
+
+async fn config(
+    State(state): State<AppState>,
+    Kiosk(_kiosk): Kiosk,
+) -> Result<Json<KioskConfig>, ApiError> {
+    Ok(Json(blocking(&state, |store| store.kiosk_config()).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public, verifier and portal routes
+// ---------------------------------------------------------------------------------------------
+
+async fn keys(State(state): State<AppState>) -> Result<Json<KeysResponse>, ApiError> {
+    let set = {
+        let mut keys = state
+            .keys
+            .lock()
+            .map_err(|_| ApiError::internal("issuer keys", &"poisoned lock"))?;
+        if let Err(e) = keys.refresh() {
+            tracing::warn!(error = %e, "could not re-read the issuer keys");
+        }
+        keys.key_set()
+    };
+    let keys = set
+        .iter()
+        .map(|(kid, key)| KeyEntry {
+            kid,
+            alg: protocol::api::ALG_SM2_SM3.to_owned(),
+            public_key_hex: key.to_hex(),
+        })
+        .collect();
+    Ok(Json(KeysResponse { keys }))
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(request): ApiJson<VerifyRequest>,
+) -> Result<Response, ApiError> {
+    let verifier = bearer.require(Role::Verifier)?;
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let key_set = {
+        let mut keys = state
+            .keys
+            .lock()
+            .map_err(|_| ApiError::internal("issuer keys", &"poisoned lock"))?;
+        if let Err(e) = keys.refresh() {
+            tracing::warn!(error = %e, "could not re-read the issuer keys");
+        }
+        keys.key_set()
+    };
+    let watermark = format!(
+        "{} · {} · {}",
+        verifier.name,
+        verifier.org,
+        now.to_offset(SHANGHAI)
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second]"
+            ))
+            .unwrap_or_default()
+    );
+    let mut response = VerifyResponse {
+        result: VerifyResult::Unknown,
+        color: None,
+        holder: None,
+        serial: None,
+        expires_on: None,
+        checked_at: now,
+        watermark,
+    };
+    let mut logged_code = None;
+    match OfflineCode::verify(request.payload.trim_end_matches(['\r', '\n']), &key_set) {
+        Err(CodeError::Prefix | CodeError::UnknownKid(_)) => {
+            response.result = VerifyResult::Unknown
+        }
+        Err(_) => response.result = VerifyResult::Forged,
+        Ok(code) => {
+            let code_id = CodeId::from_bytes(code.body().code_id());
+            logged_code = Some(code_id);
+            let record = blocking(&state, move |store| store.code(&code_id)).await?;
+            match record {
+                None => response.result = VerifyResult::Unknown,
+                Some(record)
+                    if record.serial != code.body().serial() || record.kid != code.body().kid() =>
+                {
+                    response.result = VerifyResult::Forged;
+                }
+                Some(record) => {
+                    let citizen_id = record.citizen;
+                    let citizen = blocking(&state, move |store| store.citizen(citizen_id))
+                        .await?
+                        .ok_or_else(|| {
+                            ApiError::internal("verify", &"a code refers to no citizen")
+                        })?;
+                    response.result = match record.status {
+                        CodeStatus::Superseded => VerifyResult::Superseded,
+                        CodeStatus::Lost => VerifyResult::Lost,
+                        CodeStatus::Active if code.body().check_date(today).is_err() => {
+                            if today > record.expires_on {
+                                VerifyResult::Expired
+                            } else {
+                                VerifyResult::Unknown
+                            }
+                        }
+                        CodeStatus::Active => VerifyResult::Valid,
+                    };
+                    let valid = response.result == VerifyResult::Valid;
+                    response.serial = Some(record.serial);
+                    response.expires_on = Some(record.expires_on);
+                    response.color = valid.then_some(citizen.color);
+                    response.holder = Some(Holder {
+                        name: mask::mask_name(&citizen.name),
+                        id_number: citizen.id_number.masked(),
+                        photo: if valid { photo_of(&citizen) } else { None },
+                    });
+                }
+            }
+        }
+    }
+    let entry = VerificationLogEntry {
+        verifier: verifier.id,
+        at: now,
+        code_id: logged_code,
+        result: response.result,
+    };
+    blocking(&state, move |store| store.log_verification(&entry)).await?;
+    Ok(no_store(Json(response)))
+}
+
+async fn report_lost(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(request): ApiJson<ReportLostRequest>,
+) -> Result<Json<ReportLostResponse>, ApiError> {
+    bearer.require(Role::Portal)?;
+    let now = state.clock.now();
+    let id_number = request.id_number;
+    let citizen = blocking(&state, move |store| store.citizen_by_id_number(&id_number))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownPerson, "no record for this ID number"))?;
+    let citizen_id = citizen.id;
+    let lost = blocking(&state, move |store| {
+        match store.report_lost(citizen_id, now) {
+            Err(StoreError::NotFound) => Ok(None),
+            other => other.map(Some),
+        }
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::ConflictNoCode,
+            "this person holds no active offline code",
+        )
+    })?;
+    Ok(Json(ReportLostResponse {
+        code_id: lost.code_id,
+        serial: lost.serial,
+        lost_at: now,
+    }))
+}
+
+/// Whether a kiosk can issue right now, from its latest heartbeat.
+pub fn listing(
+    kiosk: &KioskRecord,
+    heartbeat: Option<&HeartbeatRecord>,
+    now: OffsetDateTime,
+) -> KioskListing {
+    let online = heartbeat.is_some_and(|h| now - h.received_at <= HEARTBEAT_STALE);
+    let in_service = heartbeat.is_some_and(|h| h.report.in_service);
+    let paper = heartbeat.map_or(protocol::api::PaperState::Unknown, |h| h.report.paper);
+    let devices_ok = heartbeat.is_some_and(|h| {
+        h.report
+            .devices
+            .iter()
+            .all(|d| d.state != protocol::api::DeviceState::Failed)
+    });
+    KioskListing {
+        kiosk_id: kiosk.kiosk_id.clone(),
+        name: kiosk.name.clone(),
+        address: kiosk.address.clone(),
+        hours: kiosk.hours.clone(),
+        can_issue: online
+            && in_service
+            && devices_ok
+            && heartbeat.is_some_and(HeartbeatRecord::has_paper),
+        online,
+        paper,
+        in_service,
+        last_heartbeat_at: heartbeat.map(|h| h.received_at),
+    }
+}
+
+async fn kiosks(State(state): State<AppState>) -> Result<Json<KioskDirectory>, ApiError> {
+    let now = state.clock.now();
+    let all = blocking(&state, |store| store.kiosks()).await?;
+    let kiosks = all
+        .iter()
+        .map(|(k, h)| listing(k, h.as_ref(), now))
+        .collect();
+    Ok(Json(KioskDirectory { kiosks }))
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}

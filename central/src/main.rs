@@ -1,0 +1,276 @@
+//! The `central` binary: `serve` runs the service; the other subcommands are what an operator does
+//! on the data directory of a running service (enrol a kiosk or a verifier, import citizens,
+//! report a code lost, set a colour, print a 随申码 token, rotate the issuer key). The service sees
+//! each change at once: they share the SQLite database and the key directory.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use central::admin::{self, KioskDetails};
+use central::clock::{Clock, SystemClock};
+use central::model::Role;
+use central::server::{DataDir, ServeOptions};
+use clap::{Parser, Subcommand, ValueEnum};
+use protocol::api::Color;
+
+/// The central service of the 随申码 offline-code system.
+#[derive(Debug, Parser)]
+#[command(name = "central", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct Data {
+    /// The data directory (database, keys, certificates).
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the service over HTTPS.
+    Serve {
+        #[command(flatten)]
+        data: Data,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// Seeds fictional demo citizens covering every journey.
+        #[arg(long)]
+        demo: bool,
+        /// Extra host names (or addresses) for the server certificate.
+        #[arg(long = "name", value_name = "HOST")]
+        names: Vec<String>,
+    },
+    /// Imports citizens from a CSV file: id_number,name,photo,color,realname_verified.
+    ImportCitizens {
+        #[command(flatten)]
+        data: Data,
+        /// The CSV file; photo paths are relative to its folder.
+        file: PathBuf,
+    },
+    /// Enrols a kiosk: writes ca.pem, kiosk.pem and kiosk.key for it into OUT.
+    ProvisionKiosk {
+        #[command(flatten)]
+        data: Data,
+        /// The kiosk id, e.g. K001.
+        #[arg(long)]
+        kiosk_id: String,
+        /// Where to write the files.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The hall's name, for the kiosk directory.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// The street address, for the kiosk directory.
+        #[arg(long, default_value = "")]
+        address: String,
+        /// Opening hours in words, for the kiosk directory.
+        #[arg(long, default_value = "")]
+        hours: String,
+    },
+    /// Adds a verifier and prints their token on the last line.
+    AddVerifier {
+        #[command(flatten)]
+        data: Data,
+        /// The verifier's name (shown in the watermark).
+        #[arg(long)]
+        name: String,
+        /// Their organisation.
+        #[arg(long)]
+        org: String,
+    },
+    /// Adds a token for the 一网通办 portal or an operator and prints it on the last line.
+    AddToken {
+        #[command(flatten)]
+        data: Data,
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: TokenRole,
+        /// Who holds it.
+        #[arg(long)]
+        name: String,
+        /// Their organisation.
+        #[arg(long, default_value = "")]
+        org: String,
+    },
+    /// Reports a person's active code lost: it stops verifying at once.
+    ReportLost {
+        #[command(flatten)]
+        data: Data,
+        /// The person's ID number.
+        #[arg(long)]
+        id_number: String,
+    },
+    /// Sets a person's health colour.
+    SetColor {
+        #[command(flatten)]
+        data: Data,
+        /// The person's ID number.
+        #[arg(long)]
+        id_number: String,
+        /// The colour.
+        #[arg(long, value_enum)]
+        color: ColorArg,
+    },
+    /// Prints a current 随申码 token for a person (what 随申办 shows), on the last line.
+    SuishenCode {
+        #[command(flatten)]
+        data: Data,
+        /// The person's ID number.
+        #[arg(long)]
+        id_number: String,
+    },
+    /// Makes a new issuer key; new codes use it, codes signed before keep verifying.
+    RotateKey {
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TokenRole {
+    Portal,
+    Operator,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Green,
+    Yellow,
+    Red,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let now = SystemClock.now();
+    match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            demo,
+            names,
+        } => {
+            let options = ServeOptions {
+                data: DataDir::new(data.data),
+                listen,
+                demo,
+                names,
+            };
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            runtime.block_on(central::server::run(
+                &options,
+                Arc::new(SystemClock),
+                shutdown_signal(),
+            ))
+        }
+        Command::ImportCitizens { data, file } => {
+            let count = admin::import_citizens(&DataDir::new(data.data), &file)?;
+            say(&format!("imported {count} citizens"))
+        }
+        Command::ProvisionKiosk {
+            data,
+            kiosk_id,
+            out,
+            name,
+            address,
+            hours,
+        } => {
+            let details = KioskDetails {
+                name,
+                address,
+                hours,
+            };
+            admin::provision_kiosk(&DataDir::new(data.data), &kiosk_id, &out, details)?;
+            say(&format!(
+                "kiosk {kiosk_id} enrolled; its files are in {}",
+                out.display()
+            ))
+        }
+        Command::AddVerifier { data, name, org } => {
+            print_token(&DataDir::new(data.data), Role::Verifier, &name, &org)
+        }
+        Command::AddToken {
+            data,
+            role,
+            name,
+            org,
+        } => {
+            let role = match role {
+                TokenRole::Portal => Role::Portal,
+                TokenRole::Operator => Role::Operator,
+            };
+            print_token(&DataDir::new(data.data), role, &name, &org)
+        }
+        Command::ReportLost { data, id_number } => {
+            let lost = admin::report_lost(&DataDir::new(data.data), &id_number, now)?;
+            say(&format!(
+                "code {} (serial {}) is now lost",
+                lost.code_id, lost.serial
+            ))
+        }
+        Command::SetColor {
+            data,
+            id_number,
+            color,
+        } => {
+            let color = match color {
+                ColorArg::Green => Color::Green,
+                ColorArg::Yellow => Color::Yellow,
+                ColorArg::Red => Color::Red,
+            };
+            admin::set_color(&DataDir::new(data.data), &id_number, color)?;
+            say("colour set")
+        }
+        Command::SuishenCode { data, id_number } => say(&admin::suishen_code(
+            &DataDir::new(data.data),
+            &id_number,
+            now,
+        )?),
+        Command::RotateKey { data } => {
+            let kid = DataDir::new(data.data).issuer_keys()?.rotate()?;
+            say(&format!("new issuer key kid {kid}"))
+        }
+    }
+}
+
+fn say(line: &str) -> Result<()> {
+    writeln!(std::io::stdout().lock(), "{line}").context("writing to stdout")
+}
+
+fn print_token(data: &DataDir, role: Role, name: &str, org: &str) -> Result<()> {
+    let token = admin::add_token(data, role, name, org)?;
+    say(&format!(
+        "{} token for {name} (shown once; keep it safe):",
+        role.as_str()
+    ))?;
+    say(&token)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGTERM; stop with Ctrl-C");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,213 @@
+//! The service as a whole: the data directory's layout, opening everything in it, seeding demo
+//! data, and running the HTTPS listener until shutdown.
+//!
+//! Data directory layout (everything a running `serve` and the command line share):
+//!
+//! ```text
+//! central.db          SQLite database (WAL)
+//! keys/issuer-N.key   SM2 issuer keys, one per kid (0600)
+//! tls/                the service CA and the server certificate (keys 0600)
+//! suishen.secret      signs 随申码 tokens (0600)
+//! ```
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use protocol::api::Action;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::demo::{DemoCode, demo_citizens};
+use crate::http::{AppState, eligibility_for, router};
+use crate::issuer::{IssuerKeys, sign_new_code};
+use crate::model::IssueInput;
+use crate::pki::Pki;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+use crate::tokens::SuishenSecret;
+
+/// The files of a data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir(PathBuf);
+
+impl DataDir {
+    /// The data directory at `path` (created on first use).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self(path.into())
+    }
+
+    /// The directory itself.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Creates the directory (mode 0700) if needed.
+    pub fn create(&self) -> Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.0)
+            .with_context(|| format!("creating the data directory {}", self.0.display()))
+    }
+
+    /// Opens the database, running migrations.
+    pub fn store(&self) -> Result<SqliteStore> {
+        self.create()?;
+        SqliteStore::open(&self.0.join("central.db")).context("opening the database")
+    }
+
+    /// Loads the issuer keys, creating the first one if there is none.
+    pub fn issuer_keys(&self) -> Result<IssuerKeys> {
+        self.create()?;
+        IssuerKeys::load_or_create(&self.0.join("keys")).context("loading the issuer keys")
+    }
+
+    /// Loads the CA and server certificate, creating them if needed.
+    pub fn pki(&self, extra_names: &[String]) -> Result<Pki> {
+        self.create()?;
+        Pki::load_or_create(&self.0.join("tls"), extra_names).context("loading the service CA")
+    }
+
+    /// Loads only the CA (creating it if needed), leaving the server certificate of a running
+    /// `serve` alone: for enrolling kiosks.
+    pub fn ca(&self) -> Result<Pki> {
+        self.create()?;
+        Pki::load_or_create_ca(&self.0.join("tls")).context("loading the service CA")
+    }
+
+    /// Loads the 随申码 token secret, creating it if needed.
+    pub fn suishen_secret(&self) -> Result<SuishenSecret> {
+        self.create()?;
+        SuishenSecret::load_or_create(&self.0.join("suishen.secret"))
+            .context("loading the 随申码 token secret")
+    }
+}
+
+/// How to run the service.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The data directory.
+    pub data: DataDir,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Seed fictional demo citizens.
+    pub demo: bool,
+    /// Extra host names for the server certificate.
+    pub names: Vec<String>,
+}
+
+/// A running service.
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The PEM of the CA that signed its server certificate (what clients pin).
+    pub ca_pem: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, and waits for the listener to end.
+    pub async fn shutdown(mut self) -> Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task
+            .await
+            .context("the listener task failed")?
+            .context("the listener failed")
+    }
+}
+
+/// Opens the data directory, seeds demo data if asked, binds the listener and starts serving in
+/// the background.
+pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Running> {
+    let data = &options.data;
+    let store: Arc<dyn Store> = Arc::new(data.store()?);
+    let keys = data.issuer_keys()?;
+    let pki = data.pki(&options.names)?;
+    let suishen = data.suishen_secret()?;
+    if options.demo {
+        seed_demo(store.as_ref(), &keys, clock.as_ref()).context("seeding the demo data")?;
+    }
+    let state = AppState {
+        store,
+        keys: Arc::new(Mutex::new(keys)),
+        clock,
+        suishen,
+    };
+    let listener = TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("listening on {}", options.listen))?;
+    let addr = listener.local_addr()?;
+    let config = pki
+        .server_config()
+        .context("building the TLS configuration")?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(crate::tls::serve(
+        listener,
+        config,
+        router(state),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    tracing::info!(%addr, "central service listening (HTTPS)");
+    Ok(Running {
+        addr,
+        ca_pem: pki.ca_pem().to_owned(),
+        stop: Some(stop),
+        task,
+    })
+}
+
+/// Runs the service until `shutdown` completes.
+pub async fn run(
+    options: &ServeOptions,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    let running = start(options, clock).await?;
+    shutdown.await;
+    tracing::info!("shutting down");
+    running.shutdown().await
+}
+
+/// Seeds the fictional demo citizens and the codes their journeys need. Idempotent: a citizen
+/// who already has a code is left alone.
+pub fn seed_demo(store: &dyn Store, keys: &IssuerKeys, clock: &dyn Clock) -> Result<()> {
+    let signer = keys.current().context("no issuer key")?.clone();
+    let today = clock.today();
+    let now = clock.now();
+    for demo in demo_citizens() {
+        let id = store.upsert_citizen(&demo.citizen)?;
+        if demo.code == DemoCode::None || store.current_code(id)?.is_some() {
+            continue;
+        }
+        let citizen = store.citizen(id)?.context("a seeded citizen vanished")?;
+        let input = IssueInput {
+            request_id: protocol::api::RequestId::new(uuid::Uuid::new_v4()),
+            citizen: id,
+            action: Action::Apply,
+            kiosk_id: "DEMO".to_owned(),
+            today,
+            now,
+        };
+        let eligibility = eligibility_for(&citizen, today);
+        store
+            .issue(&input, &eligibility, &mut |serial| {
+                sign_new_code(&signer, serial, today)
+            })
+            .map_err(|e| anyhow::anyhow!("issuing a demo code: {e}"))?;
+        if demo.code == DemoCode::Lost {
+            store.report_lost(id, now)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Storage: one trait the handlers use, with SQLite behind it for a single node. A PostgreSQL
+//! backend implements the same trait without touching the handlers.
+//!
+//! Methods are blocking; async callers run them with `tokio::task::spawn_blocking`. Every method
+//! is one transaction.
+
+pub mod sqlite;
+
+use protocol::IdNumber;
+use protocol::api::{CodeId, Color, JournalEvent, KioskConfig, PrintFailure, RequestId};
+use protocol::rules::ActionRefused;
+use time::OffsetDateTime;
+
+use crate::model::{
+    Citizen, CitizenId, CodeRecord, HeartbeatRecord, IssueInput, KioskRecord, NewCitizen, NewCode,
+    Principal, Role, SessionRecord, VerificationLogEntry,
+};
+
+/// A storage failure. Anything but the typed refusals is a server-side fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or holds data it should not.
+    #[error("database error: {0}")]
+    Database(String),
+    /// A record that must exist does not.
+    #[error("not found")]
+    NotFound,
+    /// A unique value (kiosk id, certificate) is taken.
+    #[error("already exists: {0}")]
+    Duplicate(String),
+}
+
+/// Why issuing did not produce a code.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// The rules refuse the action (409).
+    #[error(transparent)]
+    Refused(#[from] ActionRefused),
+    /// The request id was used before for another person or action (409).
+    #[error("request id reused for a different request")]
+    RequestIdReused,
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Sign(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How issuing ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issued {
+    /// A new code was made (and, for a reissue, the previous one superseded).
+    New(CodeRecord),
+    /// The request id was seen before: the code it made then.
+    Replayed(CodeRecord),
+}
+
+impl Issued {
+    /// The code, new or replayed.
+    pub fn code(&self) -> &CodeRecord {
+        match self {
+            Self::New(code) | Self::Replayed(code) => code,
+        }
+    }
+}
+
+/// Everything the central service keeps.
+pub trait Store: Send + Sync + 'static {
+    // Citizens (the only place with full ID numbers, names and photos).
+
+    /// Inserts a citizen or updates the one with the same ID number; returns its id.
+    fn upsert_citizen(&self, citizen: &NewCitizen) -> Result<CitizenId, StoreError>;
+    /// The citizen with this ID number.
+    fn citizen_by_id_number(&self, id_number: &IdNumber) -> Result<Option<Citizen>, StoreError>;
+    /// The citizen with this row id.
+    fn citizen(&self, id: CitizenId) -> Result<Option<Citizen>, StoreError>;
+    /// Sets the health colour; `NotFound` if there is no such citizen.
+    fn set_color(&self, id_number: &IdNumber, color: Color) -> Result<(), StoreError>;
+
+    // Codes.
+
+    /// The person's latest code that is not superseded (active or lost), or, failing that, the
+    /// latest superseded one. `None` if the person never had a code.
+    fn current_code(&self, citizen: CitizenId) -> Result<Option<CodeRecord>, StoreError>;
+    /// A code by id.
+    fn code(&self, code_id: &CodeId) -> Result<Option<CodeRecord>, StoreError>;
+    /// The code a kiosk request created, if any.
+    fn code_by_request_id(&self, request_id: &RequestId) -> Result<Option<CodeRecord>, StoreError>;
+    /// The highest serial the person has had (0 if none).
+    fn max_serial(&self, citizen: CitizenId) -> Result<u16, StoreError>;
+    /// Issues a code in one transaction: a known request id returns its code (`Replayed`; a
+    /// different person or action is `RequestIdReused`); otherwise the current code state is
+    /// derived with `input.today` (an active code past its expiry counts as expired), the action
+    /// is checked with `protocol::rules::check_action` against `eligibility`, `sign` is called
+    /// with the next serial (max + 1) to make the code, the previous active or lost code becomes
+    /// superseded (for a reissue), and the new code is inserted as active. Two concurrent calls for
+    /// one person never leave two active codes.
+    fn issue(
+        &self,
+        input: &IssueInput,
+        eligibility: &protocol::Eligibility,
+        sign: &mut dyn FnMut(u16) -> Result<NewCode, String>,
+    ) -> Result<Issued, IssueError>;
+    /// Records that the slip was printed (idempotent).
+    fn mark_printed(&self, code_id: &CodeId, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Records that printing failed (the latest report wins).
+    fn mark_print_failed(
+        &self,
+        code_id: &CodeId,
+        at: OffsetDateTime,
+        reason: PrintFailure,
+    ) -> Result<(), StoreError>;
+    /// Makes the person's active code lost; `NotFound` if there is no active code.
+    fn report_lost(&self, citizen: CitizenId, at: OffsetDateTime)
+    -> Result<CodeRecord, StoreError>;
+
+    // Identify sessions (only a hash of the token is stored).
+
+    /// Stores a session under the hash of its token.
+    fn create_session(
+        &self,
+        token_hash: &[u8; 32],
+        session: &SessionRecord,
+    ) -> Result<(), StoreError>;
+    /// The session with this token hash, expired or not.
+    fn session(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
+    /// Deletes sessions that expired before `now`; returns how many.
+    fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+
+    // Bearer tokens (only a hash is stored).
+
+    /// Adds a principal with the hash of its token; returns its id.
+    fn add_principal(
+        &self,
+        role: Role,
+        name: &str,
+        org: &str,
+        token_hash: &[u8; 32],
+    ) -> Result<i64, StoreError>;
+    /// The principal with this token hash.
+    fn principal(&self, token_hash: &[u8; 32]) -> Result<Option<Principal>, StoreError>;
+
+    // Kiosks.
+
+    /// Adds a kiosk, or replaces its details and certificate fingerprint (re-provisioning).
+    fn upsert_kiosk(&self, kiosk: &KioskRecord) -> Result<(), StoreError>;
+    /// The kiosk whose client certificate has this fingerprint.
+    fn kiosk_by_fingerprint(
+        &self,
+        fingerprint: &[u8; 32],
+    ) -> Result<Option<KioskRecord>, StoreError>;
+    /// Stores the latest heartbeat of a kiosk.
+    fn record_heartbeat(
+        &self,
+        kiosk_id: &str,
+        heartbeat: &HeartbeatRecord,
+    ) -> Result<(), StoreError>;
+    /// Every kiosk with its latest heartbeat, ordered by kiosk id.
+    fn kiosks(&self) -> Result<Vec<(KioskRecord, Option<HeartbeatRecord>)>, StoreError>;
+
+    // Journal and logs.
+
+    /// Stores a batch of a kiosk's journal events, each once by event id; returns
+    /// (accepted, duplicates).
+    fn append_journal(
+        &self,
+        kiosk_id: &str,
+        events: &[JournalEvent],
+    ) -> Result<(u32, u32), StoreError>;
+    /// Writes a verification-log row.
+    fn log_verification(&self, entry: &VerificationLogEntry) -> Result<(), StoreError>;
+
+    // Settings.
+
+    /// The configuration kiosks pull.
+    fn kiosk_config(&self) -> Result<KioskConfig, StoreError>;
+    /// Replaces the kiosk configuration, bumping its version; returns the new version.
+    fn set_kiosk_config(&self, config: &KioskConfig) -> Result<u64, StoreError>;
+}
+
+/// Whether the request ids match an earlier code for the same person and action.
+pub fn same_request(code: &CodeRecord, input: &IssueInput) -> bool {
+    code.request_id == input.request_id
+        && code.citizen == input.citizen
+        && code.action == input.action
+}
