@@ -519,6 +519,18 @@ async fn issue(
     }
 }
 
+/// A kiosk's timestamp must lie within years 2000 to 2999: anything else is a broken clock or a
+/// broken client, refused rather than stored.
+fn plausible_time(at: OffsetDateTime, field: &str) -> Result<OffsetDateTime, ApiError> {
+    match at.checked_to_offset(time::UtcOffset::UTC) {
+        Some(utc) if (2000..3000).contains(&utc.year()) => Ok(at),
+        _ => Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!("{field} must be a time between the years 2000 and 2999"),
+        )),
+    }
+}
+
 fn parse_code_id(text: &str) -> Result<CodeId, ApiError> {
     CodeId::parse(text).map_err(|e| ApiError::new(ErrorCode::InvalidCodeId, e.to_string()))
 }
@@ -541,8 +553,8 @@ async fn printed(
     ApiJson(request): ApiJson<PrintedRequest>,
 ) -> Result<Json<Ack>, ApiError> {
     let code_id = parse_code_id(&code_id)?;
+    let at = plausible_time(request.printed_at, "printed_at")?;
     kiosk_code(&state, &kiosk, code_id, request.request_id).await?;
-    let at = request.printed_at;
     blocking(&state, move |store| store.mark_printed(&code_id, at)).await?;
     Ok(Json(Ack::OK))
 }
@@ -569,6 +581,10 @@ async fn heartbeat(
     Kiosk(kiosk): Kiosk,
     ApiJson(report): ApiJson<HeartbeatRequest>,
 ) -> Result<Json<HeartbeatResponse>, ApiError> {
+    plausible_time(report.sent_at, "sent_at")?;
+    if let Some(at) = report.help_requested_at {
+        plausible_time(at, "help_requested_at")?;
+    }
     let now = state.clock.now();
     let record = HeartbeatRecord {
         received_at: now,
@@ -590,6 +606,9 @@ async fn journal(
     Kiosk(kiosk): Kiosk,
     ApiJson(batch): ApiJson<JournalBatch>,
 ) -> Result<Json<JournalAck>, ApiError> {
+    for event in &batch.events {
+        plausible_time(event.at, "at")?;
+    }
     if !batch.within_limit() {
         return Err(ApiError::new(
             ErrorCode::BatchTooLarge,

@@ -148,13 +148,7 @@ enum ColorArg {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let now = SystemClock.now();
     match cli.command {
         Command::Serve {
@@ -243,6 +237,23 @@ fn main() -> Result<()> {
             let kid = DataDir::new(data.data).issuer_keys()?.rotate()?;
             say(&format!("new issuer key kid {kid}"))
         }
+    }
+}
+
+/// Logs go to standard error (journald under systemd): plain text, or one JSON object per line
+/// with `LOG_FORMAT=json`. `RUST_LOG` sets the level (default `info`). No log line carries a full
+/// ID number or a name: handlers log codes, kiosks and outcomes only.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
     }
 }
 

@@ -135,6 +135,10 @@ pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Runn
     let suishen = data.suishen_secret()?;
     if options.demo {
         seed_demo(store.as_ref(), &keys, clock.as_ref()).context("seeding the demo data")?;
+        // Demo only: a fresh verifier token each start, so the verifier page can be tried at once.
+        let token =
+            crate::admin::add_token(data, crate::model::Role::Verifier, "演示核验员", "演示单位")?;
+        tracing::info!(token = %token, "demo verifier token");
     }
     let state = AppState {
         store,

@@ -687,6 +687,16 @@ async fn malformed_bodies_get_typed_4xx() {
         (status, body["error"].clone()),
         (413, json!("body_too_large"))
     );
+    let heartbeat = json!({
+        "kiosk_version": "1", "sent_at": "9999-12-31T23:59:59-23:59", "devices": [],
+        "paper": "ok", "journal_backlog": 0, "in_service": true,
+        "out_of_service_reason": null, "help_requested_at": null});
+    let (status, body) = post(&j.kiosk, &j.service.url(routes::HEARTBEAT), &heartbeat).await;
+    assert_eq!((status, body["error"].clone()), (400, json!("bad_request")));
+    let batch = json!({"events": [{"id": "0b8f7b7c-4a6e-4d55-9c1e-1f2a3b4c5d6e",
+        "at": "0000-01-01T00:00:00+23:59", "kind": "error", "detail": {}}]});
+    let (status, _) = post(&j.kiosk, &j.service.url(routes::JOURNAL), &batch).await;
+    assert_eq!(status, 400);
     let (status, body) = get(&j.kiosk, &j.service.url("/v1/nope")).await;
     assert_eq!((status, body["error"].clone()), (404, json!("not_found")));
     let (status, body) = get(&j.kiosk, &url).await;
