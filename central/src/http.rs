@@ -182,6 +182,19 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// Runs `f` on the issuer keys, re-read first if the key directory changed (a key rotated by the
+/// command line while serving).
+fn with_keys<T>(state: &AppState, f: impl FnOnce(&IssuerKeys) -> T) -> Result<T, ApiError> {
+    let mut keys = state
+        .keys
+        .lock()
+        .map_err(|_| ApiError::internal("issuer keys", &"poisoned lock"))?;
+    if let Err(e) = keys.refresh() {
+        tracing::warn!(error = %e, "could not re-read the issuer keys; using the loaded ones");
+    }
+    Ok(f(&keys))
+}
+
 /// Runs a storage call on a blocking thread.
 async fn blocking<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
 where
@@ -477,18 +490,8 @@ async fn issue(
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownPerson, "no record for this session"))?;
     let eligibility = eligibility_for(&citizen, today);
-    let signer = {
-        let mut keys = state
-            .keys
-            .lock()
-            .map_err(|_| ApiError::internal("issuer keys", &"the key lock is poisoned"))?;
-        if let Err(e) = keys.refresh() {
-            tracing::warn!(error = %e, "could not re-read the issuer keys; using the loaded ones");
-        }
-        keys.current()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("issuer keys", &"no key"))?
-    };
+    let signer = with_keys(&state, |keys| keys.current().cloned())?
+        .ok_or_else(|| ApiError::internal("issuer keys", &"no key"))?;
     let input = IssueInput {
         request_id,
         citizen: citizen.id,
@@ -640,16 +643,7 @@ async fn config(
 // ---------------------------------------------------------------------------------------------
 
 async fn keys(State(state): State<AppState>) -> Result<Json<KeysResponse>, ApiError> {
-    let set = {
-        let mut keys = state
-            .keys
-            .lock()
-            .map_err(|_| ApiError::internal("issuer keys", &"poisoned lock"))?;
-        if let Err(e) = keys.refresh() {
-            tracing::warn!(error = %e, "could not re-read the issuer keys");
-        }
-        keys.key_set()
-    };
+    let set = with_keys(&state, IssuerKeys::key_set)?;
     let keys = set
         .iter()
         .map(|(kid, key)| KeyEntry {
@@ -669,16 +663,7 @@ async fn verify(
     let verifier = bearer.require(Role::Verifier)?;
     let now = state.clock.now();
     let today = state.clock.today();
-    let key_set = {
-        let mut keys = state
-            .keys
-            .lock()
-            .map_err(|_| ApiError::internal("issuer keys", &"poisoned lock"))?;
-        if let Err(e) = keys.refresh() {
-            tracing::warn!(error = %e, "could not re-read the issuer keys");
-        }
-        keys.key_set()
-    };
+    let key_set = with_keys(&state, IssuerKeys::key_set)?;
     let watermark = format!(
         "{} · {} · {}",
         verifier.name,

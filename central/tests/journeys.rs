@@ -705,3 +705,37 @@ async fn malformed_bodies_get_typed_4xx() {
         (405, json!("method_not_allowed"))
     );
 }
+
+#[tokio::test]
+async fn every_listed_route_is_served_by_the_router() {
+    let j = Journey::new().await;
+    for (method, path) in central::http::API_ROUTES {
+        let url = j
+            .service
+            .url(&path.replace("{code_id}", "0123456789abcdef0123456789abcdef"));
+        let request = match *method {
+            "GET" => j.kiosk.get(&url),
+            "POST" => j.kiosk.post(&url).json(&json!({})),
+            other => panic!("unexpected method {other}"),
+        };
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_ne!(
+            body["message"], "no such route",
+            "{method} {path} is not routed"
+        );
+        assert_ne!(
+            status, 405,
+            "{method} {path} is routed for another method only"
+        );
+        // And the other method on the same path is refused as such.
+        let other = if *method == "GET" {
+            j.kiosk.post(&url)
+        } else {
+            j.kiosk.get(&url)
+        };
+        let status = other.send().await.unwrap().status().as_u16();
+        assert_eq!(status, 405, "{path} answers a method it does not list");
+    }
+}
