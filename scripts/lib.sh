@@ -1,8 +1,12 @@
 # Shared by scripts/run and scripts/test: install what the project needs on a Debian 12 machine.
 # Sourced, not executed. Every step is idempotent and skips work already done.
 
-# The Debian packages every build needs.
-BUILD_PACKAGES=(build-essential pkg-config ca-certificates curl git python3 python3-venv python3-pip)
+# The Debian packages every build needs (libpcsclite-dev: the ID-card reader's PC/SC library).
+BUILD_PACKAGES=(build-essential pkg-config ca-certificates curl git python3 python3-venv python3-pip
+  libpcsclite-dev)
+# What the tests drive for real: the PC/SC daemon with the virtual reader driver (our emulated
+# ID-card reader connects to it), and socat for serial pseudo-terminals (the QR scanner).
+TEST_PACKAGES=(pcscd vsmartcard-vpcd socat)
 # The Python packages the tests use (an independent SM2 implementation for the cross-check).
 PYTHON_PACKAGES=(gmssl==3.2.2)
 

@@ -1,11 +1,13 @@
-//! The kiosk binary. Until the screens and devices are wired in, it offers one command that
-//! shows the offline-code pipeline end to end in a terminal: `kiosk sample-code` (also what
-//! `kiosk` alone does) makes a throw-away issuer key, issues a sample code, verifies it the way a
-//! verifier does, and draws its QR with text blocks.
+//! The kiosk binary. Until the screens are wired in: `kiosk sample-code` (also what `kiosk` alone
+//! does) makes a throw-away issuer key, issues a sample code, verifies it the way a verifier does,
+//! and draws its QR with text blocks; `kiosk doctor` checks the devices.
+
+mod doctor;
 
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
 use protocol::code::{CODE_ID_LEN, OfflineCode};
 use protocol::keys::{KeySet, PRIVATE_KEY_LEN, Signer, SoftwareSigner};
 use qrcode::render::unicode::Dense1x2;
@@ -18,22 +20,27 @@ const SHANGHAI: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Err(_) => UtcOffset::UTC,
 };
 
-const USAGE: &str = "usage: kiosk [sample-code]\n\n  sample-code  issue a sample offline code with a throw-away key, verify it, and draw its QR";
+/// The 随申码 offline-code kiosk.
+#[derive(Debug, Parser)]
+#[command(name = "kiosk", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Issues a sample offline code with a throw-away key, verifies it, and draws its QR.
+    SampleCode,
+    /// Checks the devices: readers, ID card, QR scanner.
+    #[command(subcommand)]
+    Doctor(doctor::Doctor),
+}
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        [] | ["sample-code"] => sample_code(),
-        ["-h" | "--help"] => {
-            writeln!(std::io::stdout(), "{USAGE}")?;
-            Ok(())
-        }
-        _ => bail!("unknown arguments {args:?}\n{USAGE}"),
+    match Cli::parse().command {
+        None | Some(Command::SampleCode) => sample_code(),
+        Some(Command::Doctor(command)) => doctor::run(command),
     }
 }
 

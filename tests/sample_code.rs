@@ -57,5 +57,5 @@ fn unknown_arguments_fail_with_usage() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: kiosk"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Usage: kiosk"));
 }
