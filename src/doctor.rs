@@ -41,6 +41,24 @@ pub(crate) enum Doctor {
         #[arg(long)]
         json: bool,
     },
+    /// Reads the printer's status; with --test-print, prints a sample slip.
+    Printer {
+        /// The printer: file:///dev/usb/lp0, serial:///dev/ttyUSB0?baud=115200 or tcp://HOST:9100.
+        #[arg(long)]
+        connection: String,
+        /// The printer profile: generic-58, generic-80 or raster-only-58.
+        #[arg(long, default_value = "generic-58")]
+        profile: String,
+        /// Prints the status (the default when nothing else is asked).
+        #[arg(long)]
+        status: bool,
+        /// Prints a sample slip carrying a sample code (checked before it is sent).
+        #[arg(long)]
+        test_print: bool,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs one doctor command.
@@ -54,6 +72,13 @@ pub(crate) fn run(command: Doctor) -> Result<()> {
             unmasked,
         } => idcard(reader, Duration::from_secs(timeout), json, unmasked),
         Doctor::Scanner { port, baud, json } => scanner(port, baud, json),
+        Doctor::Printer {
+            connection,
+            profile,
+            status: _,
+            test_print,
+            json,
+        } => printer(&connection, &profile, test_print, json),
     }
 }
 
@@ -133,5 +158,44 @@ fn scanner(port: PathBuf, baud: u32, json: bool) -> Result<()> {
         out.flush()?;
     }
     device.stop();
+    Ok(())
+}
+
+fn printer(url: &str, profile: &str, test_print: bool, json: bool) -> Result<()> {
+    use printer::Printer as _;
+    let connection = printer::Connection::parse(url)
+        .map_err(|e| anyhow::anyhow!("the printer connection is not valid: {e}"))?;
+    let profile = printer::Profile::builtin(profile).with_context(|| {
+        format!(
+            "unknown profile; use one of {}",
+            printer::profile::BUILTIN_NAMES.join(", ")
+        )
+    })?;
+    let mut device = printer::EscPosPrinter::new(connection);
+    let status = device.status();
+    let mut printed = None;
+    if test_print && status.can_print() {
+        let (content, keys) = crate::Sample::slip()?;
+        let report = printer::printing::print_slip(&mut device, &content, &profile, &keys)
+            .map_err(|e| anyhow::anyhow!("the test slip was not printed: {e}"))?;
+        printed = Some(report.after);
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        let value = serde_json::json!({
+            "status": status.as_str(),
+            "ready": status.can_print(),
+            "test_print": printed.map(|after| serde_json::json!({"printed": true, "status_after": after.as_str()})),
+        });
+        writeln!(out, "{value}")?;
+    } else {
+        writeln!(out, "status: {status}")?;
+        if let Some(after) = printed {
+            writeln!(out, "test slip printed; status after: {after}")?;
+        }
+    }
+    if !status.can_print() {
+        bail!("the printer is not ready ({status}): check paper, cover and cable, then try again");
+    }
     Ok(())
 }

@@ -44,17 +44,65 @@ fn main() -> Result<()> {
     }
 }
 
+/// A sample code signed with a throw-away key, and the key set that verifies it: for showing the
+/// pipeline and for test prints. Not valid anywhere else.
+pub(crate) struct Sample {
+    /// The code.
+    code: OfflineCode,
+    /// Its signer.
+    signer: SoftwareSigner,
+    /// Today in Shanghai.
+    today: time::Date,
+}
+
+impl Sample {
+    fn new() -> Result<Self> {
+        let signer = throwaway_signer()?;
+        let mut code_id = [0u8; CODE_ID_LEN];
+        getrandom::fill(&mut code_id).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let today = OffsetDateTime::now_utc().to_offset(SHANGHAI).date();
+        let code =
+            OfflineCode::issue(&signer, code_id, 1, today).context("issuing the sample code")?;
+        Ok(Self {
+            code,
+            signer,
+            today,
+        })
+    }
+
+    fn keys(&self) -> KeySet {
+        [(self.signer.kid(), self.signer.public_key())]
+            .into_iter()
+            .collect()
+    }
+
+    /// The slip a test print carries.
+    pub(crate) fn slip() -> Result<(printer::slip::SlipContent, KeySet)> {
+        let sample = Self::new()?;
+        let body = sample.code.body();
+        let content = printer::slip::SlipContent {
+            qr_text: sample.code.to_qr_text(),
+            name_masked: "测*样".into(),
+            id_number_masked: "310***********0000".into(),
+            issued_on: body.issued_on(),
+            expires_on: body.expires_on(),
+            serial: body.serial(),
+            reissue: false,
+            kiosk_id: "TEST".into(),
+            printed_at: OffsetDateTime::now_utc(),
+        };
+        Ok((content, sample.keys()))
+    }
+}
+
 fn sample_code() -> Result<()> {
-    let signer = throwaway_signer()?;
-    let mut code_id = [0u8; CODE_ID_LEN];
-    getrandom::fill(&mut code_id).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let today = OffsetDateTime::now_utc().to_offset(SHANGHAI).date();
-    let code = OfflineCode::issue(&signer, code_id, 1, today).context("issuing the sample code")?;
-    let text = code.to_qr_text();
+    let sample = Sample::new()?;
+    let (signer, today) = (&sample.signer, sample.today);
+    let text = sample.code.to_qr_text();
 
     // Check it as a verifier would, before showing it: a code that fails is never shown.
-    let keys: KeySet = [(signer.kid(), signer.public_key())].into_iter().collect();
-    let checked = OfflineCode::verify_on(&text, &keys, today).context("the sample code")?;
+    let checked =
+        OfflineCode::verify_on(&text, &sample.keys(), today).context("the sample code")?;
 
     let qr = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::Q)
         .context("drawing the QR code")?;
