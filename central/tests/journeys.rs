@@ -81,6 +81,16 @@ impl Journey {
         .await
     }
 
+    async fn report_lost(&self, person: (&str, &str)) -> (u16, Value) {
+        post_bearer(
+            &self.service.anonymous(),
+            &self.service.url(routes::REPORT_LOST),
+            &self.portal,
+            &json!({"id_number": person.0}),
+        )
+        .await
+    }
+
     async fn verify(&self, payload: &str) -> Value {
         let (status, body) = post_bearer(
             &self.service.anonymous(),
@@ -185,13 +195,7 @@ async fn apply_replay_conflict_reissue_lost_and_reissue_again() {
     );
 
     // Report lost through the portal: the slip stops verifying at once.
-    let (status, lost) = post_bearer(
-        &j.service.anonymous(),
-        &j.service.url(routes::REPORT_LOST),
-        &j.portal,
-        &json!({"id_number": people::SENIOR.0}),
-    )
-    .await;
+    let (status, lost) = j.report_lost(people::SENIOR).await;
     assert_eq!(status, 200, "{lost}");
     assert_eq!(lost["serial"], 2);
     assert_eq!(j.verify(&second_qr).await["result"], "lost");
@@ -214,21 +218,9 @@ async fn apply_replay_conflict_reissue_lost_and_reissue_again() {
     );
 
     // Reporting lost twice: nothing active any more... until the third slip. Lose it too.
-    let (status, _) = post_bearer(
-        &j.service.anonymous(),
-        &j.service.url(routes::REPORT_LOST),
-        &j.portal,
-        &json!({"id_number": people::SENIOR.0}),
-    )
-    .await;
+    let (status, _) = j.report_lost(people::SENIOR).await;
     assert_eq!(status, 200);
-    let (status, body) = post_bearer(
-        &j.service.anonymous(),
-        &j.service.url(routes::REPORT_LOST),
-        &j.portal,
-        &json!({"id_number": people::SENIOR.0}),
-    )
-    .await;
+    let (status, body) = j.report_lost(people::SENIOR).await;
     assert_eq!(
         (status, body["error"].clone()),
         (409, json!("conflict_no_code"))
