@@ -1,0 +1,13 @@
+//! The kiosk: the pure session flow, the journal, the central client and sync, device
+//! supervision and the headless session (`kiosk run-once`). The binary (`src/main.rs`) is the
+//! command line around it.
+//!
+//! Functional core, imperative shell: [`flow`] is pure (inputs and time in, effects out); the
+//! other modules are the shell that carries its effects out.
+
+pub mod client;
+pub mod config;
+pub mod flow;
+pub mod journal;
+pub mod secret;
+pub mod sync;
