@@ -11,3 +11,4 @@ pub mod flow;
 pub mod journal;
 pub mod secret;
 pub mod sync;
+pub mod ui;

@@ -1,0 +1,286 @@
+//! Runs the screens: the resident's window (fullscreen, no decorations, pointer hidden, no key
+//! that leaves the app) and, while devices are simulated, the simulator panel in a second
+//! window; the bundled CJK font as the default font; frames from the engine as a subscription;
+//! touches back to the engine as [`Button`] presses.
+//!
+//! Where there is no display, [`run`] says so in one plain line ([`NO_DISPLAY`]) instead of
+//! starting.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use iced::futures::stream::{self, Stream};
+use iced::keyboard;
+use iced::{Element, Size, Subscription, Task, Theme, window};
+use tokio::sync::watch;
+
+use super::app::{self, Kiosk};
+use super::screens::printing;
+use super::sim_panel::{self, SimPanel};
+use super::{FONT, FONT_BYTES, Frame, cursor};
+use crate::flow::Button;
+
+/// What the kiosk says, in one line, when there is no display to show the screens on.
+pub const NO_DISPLAY: &str = "no display to show the screens on (neither DISPLAY nor WAYLAND_DISPLAY is set): run a session without a screen with `kiosk run-once`, or start a virtual display first (`Xvfb :99 -screen 0 1920x1080x24 &` then `DISPLAY=:99 kiosk`)";
+
+/// How the resident's window behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Production: fullscreen, no decorations, pointer hidden, closing and keys ignored.
+    Kiosk,
+    /// Development: a 1280x720 window with decorations; Esc or closing it quits.
+    Windowed,
+}
+
+/// Sends a press to the engine.
+pub type PressFn = dyn Fn(Button) + Send + Sync;
+
+/// What the screens need to run.
+pub struct Launch {
+    /// Frames from the engine (the latest is shown).
+    pub frames: watch::Receiver<Frame>,
+    /// Where presses go.
+    pub press: Arc<PressFn>,
+    /// The simulator panel, when devices are simulated.
+    pub sim: Option<SimPanel>,
+    /// How the window behaves.
+    pub mode: Mode,
+}
+
+impl std::fmt::Debug for Launch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Launch")
+            .field("mode", &self.mode)
+            .field("sim", &self.sim.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a display server is there to open windows on.
+pub fn display_available() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    set("DISPLAY") || set("WAYLAND_DISPLAY")
+}
+
+/// Opens the windows and runs until the app quits (in [`Mode::Kiosk`]: until the process is
+/// stopped). Fails with [`NO_DISPLAY`] where there is no display.
+pub fn run(launch: Launch) -> anyhow::Result<()> {
+    if !display_available() {
+        anyhow::bail!(NO_DISPLAY);
+    }
+    let cell = std::sync::Mutex::new(Some(launch));
+    let boot = move || {
+        let launch = cell
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        Shell::boot(launch)
+    };
+    iced::daemon(boot, Shell::update, Shell::view)
+        .title(Shell::title)
+        .subscription(Shell::subscription)
+        .theme(|_: &Shell, _| Theme::Light)
+        .font(FONT_BYTES)
+        .default_font(FONT)
+        .run()
+        .map_err(|error| match error {
+            iced::Error::WindowCreationFailed(_) | iced::Error::GraphicsCreationFailed(_) => {
+                anyhow::anyhow!(NO_DISPLAY)
+            }
+            other => anyhow::anyhow!("the screens stopped: {other}"),
+        })
+}
+
+/// The daemon's messages.
+#[derive(Debug, Clone)]
+enum ShellMessage {
+    /// For the resident's window.
+    Kiosk(app::Message),
+    /// For the simulator panel.
+    Sim(sim_panel::Message),
+    /// A window's size changed.
+    Resized(window::Id, Size),
+    /// A window was closed.
+    Closed(window::Id),
+    /// Esc in development mode.
+    Quit,
+    /// Nothing to do (a window opened).
+    Nothing,
+}
+
+struct Shell {
+    kiosk: Kiosk,
+    main: Option<window::Id>,
+    sim: Option<(window::Id, SimPanel)>,
+    press: Arc<PressFn>,
+    feed: Option<Feed>,
+    mode: Mode,
+}
+
+impl Shell {
+    fn boot(launch: Option<Launch>) -> (Shell, Task<ShellMessage>) {
+        let Some(launch) = launch else {
+            // Booted twice: nothing to show; quit.
+            return (Shell::empty(), iced::exit());
+        };
+        let frame = launch.frames.borrow().clone();
+        let (main, open_main) = window::open(main_window(launch.mode));
+        let mut tasks = vec![open_main.map(|_| ShellMessage::Nothing)];
+        let sim = launch.sim.map(|panel| {
+            let (id, open) = window::open(sim_window());
+            tasks.push(open.map(|_| ShellMessage::Nothing));
+            (id, panel)
+        });
+        let shell = Shell {
+            kiosk: Kiosk::new(frame),
+            main: Some(main),
+            sim,
+            press: launch.press,
+            feed: Some(Feed(launch.frames)),
+            mode: launch.mode,
+        };
+        (shell, Task::batch(tasks))
+    }
+
+    fn empty() -> Shell {
+        Shell {
+            kiosk: Kiosk::default(),
+            main: None,
+            sim: None,
+            press: Arc::new(|_| {}),
+            feed: None,
+            mode: Mode::Windowed,
+        }
+    }
+
+    fn title(&self, window: window::Id) -> String {
+        if self.sim.as_ref().is_some_and(|(id, _)| *id == window) {
+            "设备模拟面板".to_owned()
+        } else {
+            "随申码离线服务".to_owned()
+        }
+    }
+
+    fn update(&mut self, message: ShellMessage) -> Task<ShellMessage> {
+        match message {
+            ShellMessage::Kiosk(message) => {
+                if let Some(button) = self.kiosk.update(message) {
+                    (self.press)(button);
+                }
+            }
+            ShellMessage::Sim(message) => {
+                if let Some((_, panel)) = &mut self.sim {
+                    panel.update(message);
+                }
+            }
+            ShellMessage::Resized(id, size) => {
+                if Some(id) == self.main {
+                    let _ = self.kiosk.update(app::Message::Resized(size));
+                }
+            }
+            ShellMessage::Closed(id) => {
+                if self.sim.as_ref().is_some_and(|(sim, _)| *sim == id) {
+                    self.sim = None;
+                } else if Some(id) == self.main {
+                    return iced::exit();
+                }
+            }
+            ShellMessage::Quit => return iced::exit(),
+            ShellMessage::Nothing => {}
+        }
+        Task::none()
+    }
+
+    fn view(&self, window: window::Id) -> Element<'_, ShellMessage> {
+        if let Some((id, panel)) = &self.sim
+            && *id == window
+        {
+            return panel.view().map(ShellMessage::Sim);
+        }
+        let view = self.kiosk.view().map(ShellMessage::Kiosk);
+        match self.mode {
+            Mode::Kiosk => cursor::hidden(view),
+            Mode::Windowed => view,
+        }
+    }
+
+    fn subscription(&self) -> Subscription<ShellMessage> {
+        let mut subscriptions = vec![
+            window::resize_events().map(|(id, size)| ShellMessage::Resized(id, size)),
+            window::close_events().map(ShellMessage::Closed),
+        ];
+        if let Some(feed) = &self.feed {
+            subscriptions.push(
+                Subscription::run_with(feed.clone(), Feed::stream)
+                    .map(|frame| ShellMessage::Kiosk(app::Message::Frame(Box::new(frame)))),
+            );
+        }
+        if self.kiosk.is_printing() {
+            subscriptions.push(
+                iced::time::every(Duration::from_millis(500))
+                    .map(|_| ShellMessage::Kiosk(app::Message::Printing(printing::Message::Tick))),
+            );
+        }
+        if self.mode == Mode::Windowed {
+            subscriptions.push(keyboard::listen().filter_map(|event| match event {
+                keyboard::Event::KeyPressed {
+                    key: keyboard::Key::Named(keyboard::key::Named::Escape),
+                    ..
+                } => Some(ShellMessage::Quit),
+                _ => None,
+            }));
+        }
+        Subscription::batch(subscriptions)
+    }
+}
+
+fn main_window(mode: Mode) -> window::Settings {
+    match mode {
+        Mode::Kiosk => window::Settings {
+            size: Size::new(1920.0, 1080.0),
+            fullscreen: true,
+            decorations: false,
+            resizable: false,
+            closeable: false,
+            minimizable: false,
+            exit_on_close_request: false,
+            ..window::Settings::default()
+        },
+        Mode::Windowed => window::Settings {
+            size: Size::new(1280.0, 720.0),
+            ..window::Settings::default()
+        },
+    }
+}
+
+fn sim_window() -> window::Settings {
+    window::Settings {
+        size: Size::new(960.0, 900.0),
+        position: window::Position::Default,
+        ..window::Settings::default()
+    }
+}
+
+/// The frames from the engine, as the subscription's data (one feed per run: its hash is a
+/// constant, so the subscription never restarts).
+#[derive(Clone)]
+struct Feed(watch::Receiver<Frame>);
+
+impl Hash for Feed {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        "engine frames".hash(state);
+    }
+}
+
+impl Feed {
+    fn stream(&self) -> impl Stream<Item = Frame> + use<> {
+        let mut receiver = self.0.clone();
+        receiver.mark_changed();
+        stream::unfold(receiver, |mut receiver| async move {
+            receiver.changed().await.ok()?;
+            let frame = receiver.borrow_and_update().clone();
+            Some((frame, receiver))
+        })
+    }
+}

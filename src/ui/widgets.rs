@@ -1,0 +1,297 @@
+//! The pieces every screen is built from: texts at the theme's sizes, big buttons, notices and
+//! panels, and the page around a screen (header with the step indicator, the "staff are
+//! coming" banner, the footer with 返回首页 and 呼叫工作人员, and the idle dialog on top).
+
+use iced::alignment::{Horizontal, Vertical};
+use iced::widget::image::Handle;
+use iced::widget::{Space, button, column, container, opaque, row, stack, text};
+use iced::{Element, Length};
+
+use super::theme::{self, BoxKind, ButtonKind};
+use super::{Look, Text};
+
+/// How many steps a session has (第n步/共3步).
+pub const STEPS: u8 = 3;
+
+/// A heading: the one question or statement of a screen.
+pub fn heading<'a, M: 'a>(look: Look, content: impl text::IntoFragment<'a>) -> Element<'a, M> {
+    text(content)
+        .size(look.px(theme::HEADING))
+        .width(Length::Fill)
+        .align_x(Horizontal::Center)
+        .into()
+}
+
+/// Body text, centred.
+pub fn body<'a, M: 'a>(look: Look, content: impl text::IntoFragment<'a>) -> Element<'a, M> {
+    text(content)
+        .size(look.px(theme::BODY))
+        .width(Length::Fill)
+        .align_x(Horizontal::Center)
+        .into()
+}
+
+/// Body text, left-aligned (in panels).
+pub fn line<'a, M: 'a>(look: Look, content: impl text::IntoFragment<'a>) -> Element<'a, M> {
+    text(content).size(look.px(theme::BODY)).into()
+}
+
+/// A big button with one label.
+pub fn big_button<'a, M: Clone + 'a>(
+    look: Look,
+    label: impl text::IntoFragment<'a>,
+    kind: ButtonKind,
+    on_press: M,
+) -> Element<'a, M> {
+    let label = text(label)
+        .size(look.px(theme::BUTTON_TEXT))
+        .align_x(Horizontal::Center)
+        .align_y(Vertical::Center)
+        .width(Length::Fill)
+        .height(Length::Fill);
+    button(label)
+        .on_press(on_press)
+        .width(Length::Fixed(look.px(theme::BUTTON_WIDTH)))
+        .height(Length::Fixed(look.px(theme::BUTTON_HEIGHT)))
+        .padding(look.px(12.0))
+        .style(theme::button_style(kind, look.scale))
+        .into()
+}
+
+/// A big button with a label and a line under it saying what it means.
+pub fn big_button_with_hint<'a, M: Clone + 'a>(
+    look: Look,
+    label: &'a str,
+    hint: &'a str,
+    kind: ButtonKind,
+    on_press: M,
+) -> Element<'a, M> {
+    let content = column![
+        text(label).size(look.px(theme::BUTTON_TEXT)),
+        text(hint).size(look.px(theme::SMALL)),
+    ]
+    .spacing(look.px(12.0))
+    .align_x(Horizontal::Center);
+    button(
+        container(content)
+            .center_x(Length::Fill)
+            .center_y(Length::Fill),
+    )
+    .on_press(on_press)
+    .width(Length::Fixed(look.px(theme::BUTTON_WIDTH + 80.0)))
+    .height(Length::Fixed(look.px(theme::BUTTON_HEIGHT + 80.0)))
+    .style(theme::button_style(kind, look.scale))
+    .into()
+}
+
+/// A row of big buttons, centred, with the theme's gap between them.
+pub fn button_row<'a, M: 'a>(look: Look, buttons: Vec<Element<'a, M>>) -> Element<'a, M> {
+    container(row(buttons).spacing(look.px(theme::BUTTON_GAP)))
+        .center_x(Length::Fill)
+        .into()
+}
+
+/// A box of the given kind around `content`, as wide as the page.
+pub fn boxed<'a, M: 'a>(look: Look, kind: BoxKind, content: Element<'a, M>) -> Element<'a, M> {
+    container(content)
+        .padding(look.px(theme::GAP))
+        .width(Length::Fill)
+        .style(theme::box_style(kind, look.scale))
+        .into()
+}
+
+/// A notice: a yellow outlined box with centred body text.
+pub fn notice<'a, M: 'a>(look: Look, content: impl text::IntoFragment<'a>) -> Element<'a, M> {
+    boxed(look, BoxKind::Notice, body(look, content))
+}
+
+/// An image drawn at a fixed design size, centred.
+pub fn picture<'a, M: 'a>(look: Look, handle: &Handle, width: f32, height: f32) -> Element<'a, M> {
+    container(
+        iced::widget::image(handle.clone())
+            .width(Length::Fixed(look.px(width)))
+            .height(Length::Fixed(look.px(height))),
+    )
+    .center_x(Length::Fill)
+    .into()
+}
+
+/// What the page around a screen needs.
+#[derive(Debug, Clone)]
+pub struct Chrome<M> {
+    /// The step indicator: `Some(n)` shows 第n步/共3步.
+    pub step: Option<u8>,
+    /// Whether to show 返回首页 (every screen but home), and its message.
+    pub home: Option<M>,
+    /// The message of 呼叫工作人员.
+    pub call_staff: M,
+    /// Whether a help request stands: shows "工作人员马上就到".
+    pub help_requested: bool,
+    /// The idle countdown, if it shows, and the message of 继续办理.
+    pub countdown: Option<(u64, M)>,
+}
+
+/// The page: header, the screen's content, footer, and the idle dialog on top.
+pub fn page<'a, M: Clone + 'a>(
+    look: Look,
+    chrome: Chrome<M>,
+    content: Element<'a, M>,
+) -> Element<'a, M> {
+    let mut header = row![text(look.t(Text::Banner)).size(look.px(theme::SMALL))]
+        .align_y(Vertical::Center)
+        .height(Length::Fill);
+    if let Some(step) = chrome.step {
+        let name = match step {
+            1 => Text::Step1,
+            2 => Text::Step2,
+            _ => Text::Step3,
+        };
+        let step_text = format!(
+            "{}  {}",
+            look.fill(
+                Text::StepOf,
+                &[("n", &step.to_string()), ("total", &STEPS.to_string())]
+            ),
+            look.t(name)
+        );
+        header = header
+            .push(Space::new().width(Length::Fill))
+            .push(text(step_text).size(look.px(theme::SMALL)));
+    }
+    let header = container(header)
+        .padding([0.0, look.px(theme::MARGIN)])
+        .width(Length::Fill)
+        .height(Length::Fixed(look.px(theme::HEADER_HEIGHT)))
+        .style(theme::box_style(BoxKind::Header, look.scale));
+
+    let mut middle = column![].spacing(look.px(theme::GAP));
+    if chrome.help_requested {
+        middle = middle.push(coming(look));
+    }
+    middle = middle.push(
+        container(content)
+            .center_x(Length::Fill)
+            .center_y(Length::Fill),
+    );
+
+    let mut footer = row![].align_y(Vertical::Center);
+    if let Some(home) = chrome.home.clone() {
+        footer = footer.push(footer_button(
+            look,
+            Text::GoHome,
+            ButtonKind::Secondary,
+            home,
+        ));
+    }
+    footer = footer
+        .push(Space::new().width(Length::Fill))
+        .push(footer_button(
+            look,
+            Text::CallStaff,
+            ButtonKind::Help,
+            chrome.call_staff.clone(),
+        ));
+
+    let page = container(
+        column![
+            header,
+            container(middle)
+                .padding([look.px(theme::GAP), look.px(theme::MARGIN)])
+                .height(Length::Fill),
+            container(footer).padding([look.px(theme::GAP), look.px(theme::MARGIN)]),
+        ]
+        .height(Length::Fill),
+    )
+    .width(Length::Fill)
+    .height(Length::Fill)
+    .style(theme::box_style(BoxKind::Page, look.scale));
+
+    match chrome.countdown {
+        Some((seconds, on_continue)) => {
+            stack![page, dialog(look, seconds, on_continue, chrome.home)].into()
+        }
+        None => page.into(),
+    }
+}
+
+fn footer_button<'a, M: Clone + 'a>(
+    look: Look,
+    label: Text,
+    kind: ButtonKind,
+    on_press: M,
+) -> Element<'a, M> {
+    let label = text(look.t(label))
+        .size(look.px(theme::BUTTON_TEXT))
+        .align_x(Horizontal::Center)
+        .align_y(Vertical::Center)
+        .width(Length::Fill)
+        .height(Length::Fill);
+    button(label)
+        .on_press(on_press)
+        .width(Length::Fixed(look.px(theme::FOOTER_BUTTON_WIDTH)))
+        .height(Length::Fixed(look.px(theme::FOOTER_BUTTON_HEIGHT)))
+        .style(theme::button_style(kind, look.scale))
+        .into()
+}
+
+/// The "staff are coming" banner.
+fn coming<'a, M: 'a>(look: Look) -> Element<'a, M> {
+    let content = row![
+        text(look.t(Text::StaffComing)).size(look.px(theme::BUTTON_TEXT)),
+        text(look.t(Text::StaffComingHint)).size(look.px(theme::BODY)),
+    ]
+    .spacing(look.px(theme::GAP))
+    .align_y(Vertical::Center);
+    container(content)
+        .padding(look.px(24.0))
+        .center_x(Length::Fill)
+        .style(theme::box_style(BoxKind::Coming, look.scale))
+        .into()
+}
+
+/// The idle dialog: the seconds left and 继续办理, over a dimmed page that takes every touch.
+fn dialog<'a, M: Clone + 'a>(
+    look: Look,
+    seconds: u64,
+    on_continue: M,
+    home: Option<M>,
+) -> Element<'a, M> {
+    let mut buttons = vec![big_button(
+        look,
+        look.t(Text::Continue),
+        ButtonKind::Primary,
+        on_continue,
+    )];
+    if let Some(home) = home {
+        buttons.push(big_button(
+            look,
+            look.t(Text::GoHome),
+            ButtonKind::Secondary,
+            home,
+        ));
+    }
+    let panel = container(
+        column![
+            heading(look, look.t(Text::StillThere)),
+            text(seconds.to_string())
+                .size(look.px(theme::COUNTDOWN))
+                .width(Length::Fill)
+                .align_x(Horizontal::Center),
+            body(
+                look,
+                look.fill(Text::SecondsLeft, &[("n", &seconds.to_string())])
+            ),
+            button_row(look, buttons),
+        ]
+        .spacing(look.px(theme::GAP)),
+    )
+    .padding(look.px(theme::MARGIN))
+    .width(Length::Fixed(look.px(theme::DIALOG_WIDTH + 300.0)))
+    .style(theme::box_style(BoxKind::Dialog, look.scale));
+    opaque(
+        container(panel)
+            .center_x(Length::Fill)
+            .center_y(Length::Fill)
+            .style(theme::box_style(BoxKind::Backdrop, look.scale)),
+    )
+}
