@@ -51,6 +51,8 @@ pub const BORDER: f32 = 4.0;
 pub const PHOTO_WIDTH: f32 = 306.0;
 /// The photo on the confirm screen.
 pub const PHOTO_HEIGHT: f32 = 378.0;
+/// Width of the labels on the confirm screen (姓名, 证件号码, ...).
+pub const LABEL_WIDTH: f32 = 260.0;
 /// Width of the card illustration.
 pub const ILLUSTRATION_WIDTH: f32 = 720.0;
 /// Height of the card illustration.
@@ -58,7 +60,7 @@ pub const ILLUSTRATION_HEIGHT: f32 = 450.0;
 /// Height of the printing progress bar.
 pub const PROGRESS_HEIGHT: f32 = 48.0;
 /// Width of the idle dialog.
-pub const DIALOG_WIDTH: f32 = 1100.0;
+pub const DIALOG_WIDTH: f32 = 1400.0;
 
 /// The rules the sizes above must keep.
 pub mod rules {

@@ -286,7 +286,7 @@ fn dialog<'a, M: Clone + 'a>(
         .spacing(look.px(theme::GAP)),
     )
     .padding(look.px(theme::MARGIN))
-    .width(Length::Fixed(look.px(theme::DIALOG_WIDTH + 300.0)))
+    .width(Length::Fixed(look.px(theme::DIALOG_WIDTH)))
     .style(theme::box_style(BoxKind::Dialog, look.scale));
     opaque(
         container(panel)

@@ -4,6 +4,8 @@
 //! test plays the central, the reader, the scanner and the printer by feeding the flow inputs.
 
 #![allow(dead_code, unreachable_pub, missing_docs)]
+// Test helpers: a panic is a failing test, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use base64::Engine as _;
 use iced::{Settings, Size};

@@ -114,7 +114,7 @@ pub fn view(state: &State, look: Look) -> Element<'_, Message> {
         row![
             text(look.t(label))
                 .size(look.px(theme::BODY))
-                .width(Length::Fixed(look.px(200.0))),
+                .width(Length::Fixed(look.px(theme::LABEL_WIDTH))),
             text(value).size(look.px(theme::BODY)),
         ]
         .spacing(look.px(theme::GAP))
@@ -131,7 +131,7 @@ pub fn view(state: &State, look: Look) -> Element<'_, Message> {
         row![
             text(look.t(Text::LabelName))
                 .size(look.px(theme::BODY))
-                .width(Length::Fixed(look.px(200.0))),
+                .width(Length::Fixed(look.px(theme::LABEL_WIDTH))),
             text(state.person.name.as_str()).size(look.px(theme::HEADING)),
         ]
         .spacing(look.px(theme::GAP))
