@@ -44,6 +44,9 @@ pub const SHANGHAI: time::UtcOffset = match time::UtcOffset::from_hms(8, 0, 0) {
 /// How often the flow gets a tick.
 pub const TICK: Duration = Duration::from_millis(250);
 
+/// The shortest idle time a central config may set: seniors are never rushed.
+pub const MIN_IDLE_SECONDS: u32 = 30;
+
 /// The kiosk software version, as heartbeats report it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -564,6 +567,16 @@ impl Engine {
             let status = lock(&self.status);
             (status.in_service, status.out_of_service_reason.clone())
         };
+        if let Some(config) = &sync.config {
+            let idle_ms = u64::from(config.idle_timeout_seconds.max(MIN_IDLE_SECONDS)) * 1000;
+            let timeouts = self.flow.timeouts();
+            if timeouts.idle_ms != idle_ms {
+                self.flow.set_timeouts(Timeouts {
+                    idle_ms,
+                    ..timeouts
+                });
+            }
+        }
         let local = OffsetDateTime::now_utc().to_offset(SHANGHAI);
         let in_hours = sync
             .config

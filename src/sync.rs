@@ -56,8 +56,8 @@ use std::time::Duration;
 
 use protocol::api::{
     DeviceReport, ErrorCode, HeartbeatRequest, IssueRequest, JournalBatch, JournalEvent,
-    KioskConfig, MAX_JOURNAL_BATCH, PaperState, PrintFailedRequest, PrintFailure, PrintedRequest,
-    SessionToken,
+    JournalKind, KioskConfig, MAX_JOURNAL_BATCH, PaperState, PrintFailedRequest, PrintFailure,
+    PrintedRequest, SessionToken,
 };
 use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
@@ -565,6 +565,20 @@ impl Worker {
             self.note(&result);
             let config = result?;
             tracing::info!(version = config.version, "new config from the central");
+            // A change while running is journaled; the first pull after start is not (the
+            // journal would otherwise grow by one event per restart).
+            if let Some(old) = &self.config {
+                let detail = [
+                    ("from_version", old.version.to_string()),
+                    ("version", config.version.to_string()),
+                ];
+                if let Err(error) = self
+                    .journal
+                    .append(JournalKind::ConfigApplied, &detail, now)
+                {
+                    tracing::error!(%error, "cannot journal the new config");
+                }
+            }
             self.config = Some(config);
         }
         Ok(())

@@ -162,7 +162,9 @@ fn has_eighteen_digit_number(bytes: &[u8]) -> bool {
 
 #[test]
 fn the_id_number_detector_finds_what_it_should() {
-    assert!(has_eighteen_digit_number(b"{\"id\":\"310101195203140029\"}"));
+    assert!(has_eighteen_digit_number(
+        b"{\"id\":\"310101195203140029\"}"
+    ));
     assert!(has_eighteen_digit_number(b"31011519520817003X"));
     assert!(!has_eighteen_digit_number(b"310***********0029"));
     assert!(!has_eighteen_digit_number(b"3101011952031400"));

@@ -451,3 +451,42 @@ async fn printed_outcomes_reach_the_central() {
     assert!(journal.unreported_outcomes().unwrap().is_empty());
     sync.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_changed_on_the_central_is_pulled_and_journaled() {
+    use central::store::Store;
+    let central = Central::start().await;
+    let (_dir, journal) = journal();
+    let sync = start_sync(central.kiosk("K1"), &journal);
+    wait_until("the first config arrives", || {
+        let state = sync.state();
+        async move { state.config.is_some() }
+    })
+    .await;
+    let first = sync.state().config.unwrap();
+    assert_eq!(
+        journal.backlog().unwrap(),
+        0,
+        "the first pull is not an event"
+    );
+
+    let changed = protocol::api::KioskConfig {
+        notice: Some("今日 12:00-13:00 暂停服务".into()),
+        ..first.clone()
+    };
+    let version = central.store().set_kiosk_config(&changed).unwrap();
+    assert!(version > first.version);
+    wait_until("the new config arrives", || {
+        let state = sync.state();
+        async move { state.config.as_ref().map(|c| c.version) == Some(version) }
+    })
+    .await;
+    assert_eq!(
+        sync.state().config.unwrap().notice.as_deref(),
+        Some("今日 12:00-13:00 暂停服务")
+    );
+    assert!(sync.flush(DEADLINE).await);
+    let (rows, _) = central.journal_rows("K1");
+    assert_eq!(rows, 1, "one config_applied event reached the central");
+    sync.stop().await;
+}
