@@ -807,6 +807,17 @@ impl Flow {
         }
     }
 
+    /// The time limits in force.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    /// Changes the time limits (the central's config sets the idle time); they apply from the
+    /// next input on.
+    pub fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.timeouts = timeouts;
+    }
+
     /// Feeds one input; returns the effects for the shell to carry out, in order.
     pub fn handle(&mut self, input: Input, ctx: Ctx) -> Vec<Effect> {
         let mut out = Vec::new();

@@ -439,6 +439,27 @@ impl Journal {
         })
     }
 
+    /// The ids of every event, uploaded or not, oldest first (for support and for checking
+    /// that the central holds them all).
+    ///
+    /// # Errors
+    /// SQLite errors, or an id that is not a UUID.
+    pub fn all_event_ids(&self) -> Result<Vec<Uuid>, JournalError> {
+        self.read(|tx| {
+            let mut statement = tx.prepare("SELECT id FROM events ORDER BY seq")?;
+            let texts = statement
+                .query_map([], |row| row.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            texts
+                .iter()
+                .map(|t| {
+                    Uuid::parse_str(t)
+                        .map_err(|_| JournalError::Corrupt(format!("event id {t} is not a UUID")))
+                })
+                .collect()
+        })
+    }
+
     // -----------------------------------------------------------------------------------------
     // Issuance attempts
     // -----------------------------------------------------------------------------------------

@@ -7,8 +7,14 @@
 
 pub mod client;
 pub mod config;
+pub mod devices;
+#[cfg(feature = "embedded-central")]
+pub mod embedded;
+pub mod engine;
+pub mod failpoint;
 pub mod flow;
 pub mod journal;
+pub mod run_once;
 pub mod secret;
 pub mod sync;
 pub mod ui;

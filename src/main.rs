@@ -1,6 +1,7 @@
-//! The kiosk binary. Until the screens are wired in: `kiosk sample-code` (also what `kiosk` alone
-//! does) makes a throw-away issuer key, issues a sample code, verifies it the way a verifier does,
-//! and draws its QR with text blocks; `kiosk doctor` checks the devices.
+//! The kiosk binary: the command line around the kiosk library. `kiosk run-once` runs one
+//! resident session without a screen; `kiosk sync` settles and uploads what the journal holds;
+//! `kiosk doctor` checks the devices; `kiosk sample-code` (also what `kiosk` alone does until the
+//! screens are wired in) issues and draws a sample code with a throw-away key.
 
 mod doctor;
 
@@ -8,6 +9,8 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use kiosk::config::Config;
+use protocol::api::Action;
 use protocol::code::{CODE_ID_LEN, OfflineCode};
 use protocol::keys::{KeySet, PRIVATE_KEY_LEN, Signer, SoftwareSigner};
 use qrcode::render::unicode::Dense1x2;
@@ -35,13 +38,127 @@ enum Command {
     /// Checks the devices: readers, ID card, QR scanner.
     #[command(subcommand)]
     Doctor(doctor::Doctor),
+    /// Runs one resident session without a screen (confirming by itself) and prints a one-line
+    /// JSON summary: for smoke-testing an installed kiosk.
+    RunOnce {
+        /// The configuration file.
+        #[arg(long, default_value = "kiosk.toml")]
+        config: std::path::PathBuf,
+        /// What to do: apply (申领) or reissue (补领).
+        #[arg(long, value_enum)]
+        action: ActionArg,
+        /// Seconds to wait for the whole session (card, central, printer).
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+        /// Places a demo card (0, 1, …) on the simulated reader.
+        #[arg(long)]
+        demo_card: Option<usize>,
+        /// Scans this text with the simulated scanner (a 随申码 token).
+        #[arg(long)]
+        scan: Option<String>,
+    },
+    /// Settles unfinished issuance attempts with the central and uploads the journal, then exits.
+    Sync {
+        /// The configuration file.
+        #[arg(long, default_value = "kiosk.toml")]
+        config: std::path::PathBuf,
+        /// Seconds to keep trying.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
-        None | Some(Command::SampleCode) => sample_code(),
-        Some(Command::Doctor(command)) => doctor::run(command),
+/// `--action` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ActionArg {
+    /// 申领.
+    Apply,
+    /// 补领.
+    Reissue,
+}
+
+fn main() -> std::process::ExitCode {
+    init_logging();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "kiosk: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    match cli.command {
+        None | Some(Command::SampleCode) => sample_code().map(|()| std::process::ExitCode::SUCCESS),
+        Some(Command::Doctor(command)) => {
+            doctor::run(command).map(|()| std::process::ExitCode::SUCCESS)
+        }
+        Some(Command::RunOnce {
+            config,
+            action,
+            timeout,
+            demo_card,
+            scan,
+        }) => {
+            let config = Config::load(&config)?;
+            let args = kiosk::run_once::RunOnce {
+                action: match action {
+                    ActionArg::Apply => Action::Apply,
+                    ActionArg::Reissue => Action::Reissue,
+                },
+                timeout: std::time::Duration::from_secs(timeout),
+                demo_card,
+                scan,
+            };
+            let summary = runtime()?.block_on(kiosk::run_once::run(config, args))?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", serde_json::to_string(&summary)?)?;
+            if summary.outcome == kiosk::run_once::Outcome::Printed {
+                Ok(std::process::ExitCode::SUCCESS)
+            } else {
+                let mut err = std::io::stderr().lock();
+                let words = summary
+                    .message
+                    .as_deref()
+                    .unwrap_or("the session did not finish");
+                writeln!(err, "kiosk: no slip was printed: {words}")?;
+                Ok(std::process::ExitCode::FAILURE)
+            }
+        }
+        Some(Command::Sync { config, timeout }) => {
+            let config = Config::load(&config)?;
+            let report = runtime()?.block_on(kiosk::engine::sync_now(
+                config,
+                std::time::Duration::from_secs(timeout),
+            ))?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", serde_json::to_string(&report)?)?;
+            Ok(if report.done {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// A sample code signed with a throw-away key, and the key set that verifies it: for showing the

@@ -20,6 +20,7 @@ use protocol::hash::hmac_sm3;
 pub const SECRET_LEN: usize = 32;
 
 /// The kiosk's own secret key.
+#[derive(Clone)]
 pub struct KioskSecret([u8; SECRET_LEN]);
 
 impl fmt::Debug for KioskSecret {
