@@ -1,7 +1,7 @@
-//! The kiosk binary: the command line around the kiosk library. `kiosk run-once` runs one
-//! resident session without a screen; `kiosk sync` settles and uploads what the journal holds;
-//! `kiosk doctor` checks the devices; `kiosk sample-code` (also what `kiosk` alone does until the
-//! screens are wired in) issues and draws a sample code with a throw-away key.
+//! The kiosk binary: the command line around the kiosk library. `kiosk [--config FILE]` runs
+//! the kiosk with its screens; `kiosk run-once` runs one resident session without a screen;
+//! `kiosk sync` settles and uploads what the journal holds; `kiosk doctor` checks the devices;
+//! `kiosk sample-code` issues and draws a sample code with a throw-away key.
 
 mod doctor;
 
@@ -29,6 +29,12 @@ const SHANGHAI: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The configuration file (without a subcommand: the kiosk with its screens).
+    #[arg(long, default_value = "kiosk.toml")]
+    config: std::path::PathBuf,
+    /// Development: a window with decorations instead of fullscreen; Esc quits.
+    #[arg(long)]
+    windowed: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,7 +106,20 @@ fn init_logging() {
 
 fn run(cli: Cli) -> Result<std::process::ExitCode> {
     match cli.command {
-        None | Some(Command::SampleCode) => sample_code().map(|()| std::process::ExitCode::SUCCESS),
+        None => {
+            let mode = if cli.windowed {
+                kiosk::ui::shell::Mode::Windowed
+            } else {
+                kiosk::ui::shell::Mode::Kiosk
+            };
+            // Said before anything opens: no display, no kiosk.
+            if !kiosk::ui::shell::display_available() {
+                anyhow::bail!(kiosk::ui::shell::NO_DISPLAY);
+            }
+            let config = Config::load(&cli.config)?;
+            kiosk::ui::launch::start(config, mode).map(|()| std::process::ExitCode::SUCCESS)
+        }
+        Some(Command::SampleCode) => sample_code().map(|()| std::process::ExitCode::SUCCESS),
         Some(Command::Doctor(command)) => {
             doctor::run(command).map(|()| std::process::ExitCode::SUCCESS)
         }

@@ -5,7 +5,8 @@
 //! touches into [`Button`] presses for the engine. [`app`] picks the screen module for the
 //! current [`Screen`]; each module in [`screens`] owns one screen (its state, messages, update
 //! and view); [`theme`] owns every size and colour; [`text`] every word, in Chinese and English;
-//! [`sim_panel`] the simulator window; [`shell`] the windows, fonts and the feed from the engine.
+//! [`sim_panel`] the simulator window; [`shell`] the windows, fonts and the feed of frames;
+//! [`launch`] starts the engine under the screens.
 
 use std::sync::LazyLock;
 
@@ -16,6 +17,7 @@ use crate::flow::{Button, Flow, Millis, Screen};
 
 pub mod app;
 mod cursor;
+pub mod launch;
 pub mod photo;
 pub mod screens;
 pub mod shell;

@@ -126,7 +126,11 @@ impl Shell {
         };
         let frame = launch.frames.borrow().clone();
         let (main, open_main) = window::open(main_window(launch.mode));
-        let mut tasks = vec![open_main.map(|_| ShellMessage::Nothing)];
+        // The screens scale to the window: ask its size once it is open (later changes come
+        // as resize events).
+        let mut tasks = vec![
+            open_main.then(|id| window::size(id).map(move |size| ShellMessage::Resized(id, size))),
+        ];
         let sim = launch.sim.map(|panel| {
             let (id, open) = window::open(sim_window());
             tasks.push(open.map(|_| ShellMessage::Nothing));
@@ -249,18 +253,24 @@ fn main_window(mode: Mode) -> window::Settings {
         },
         Mode::Windowed => window::Settings {
             size: Size::new(1280.0, 720.0),
+            position: window::Position::Specific(iced::Point::ORIGIN),
             ..window::Settings::default()
         },
     }
 }
 
+/// The simulator panel sits at the right of a 1920-pixel screen: beside the development
+/// window, over the right edge of a fullscreen one (without a window manager nothing moves it).
 fn sim_window() -> window::Settings {
     window::Settings {
-        size: Size::new(960.0, 900.0),
-        position: window::Position::Default,
+        size: Size::new(SIM_WIDTH, 1000.0),
+        position: window::Position::Specific(iced::Point::new(1920.0 - SIM_WIDTH, 0.0)),
         ..window::Settings::default()
     }
 }
+
+/// The simulator panel's width.
+const SIM_WIDTH: f32 = 620.0;
 
 /// The frames from the engine, as the subscription's data (one feed per run: its hash is a
 /// constant, so the subscription never restarts).

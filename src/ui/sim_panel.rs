@@ -123,7 +123,7 @@ impl SimPanel {
             cards: idcard::demo_cards(),
             suishen,
             last: None,
-            scale: Scale(0.5),
+            scale: Scale(0.42),
         })
     }
 
@@ -338,7 +338,7 @@ fn sim_button<'a>(look: Look, label: String, message: Message) -> Element<'a, Me
     .into()
 }
 
-/// Buttons in rows of four.
+/// Buttons in rows of three.
 fn grid(look: Look, buttons: Vec<Element<'_, Message>>) -> Element<'_, Message> {
     let mut rows = Column::new().spacing(look.px(theme::BUTTON_GAP / 2.0));
     let mut current = row![].spacing(look.px(theme::BUTTON_GAP / 2.0));
@@ -346,7 +346,7 @@ fn grid(look: Look, buttons: Vec<Element<'_, Message>>) -> Element<'_, Message> 
     for button in buttons {
         current = current.push(button);
         count += 1;
-        if count == 4 {
+        if count == 3 {
             rows = rows.push(current);
             current = row![].spacing(look.px(theme::BUTTON_GAP / 2.0));
             count = 0;
