@@ -223,3 +223,64 @@ fn the_picture_list_names_every_file() {
     }
     assert!(readme.contains("25-simulator-panel-tiny-skia.png"));
 }
+
+#[test]
+fn no_text_a_resident_sees_is_smaller_than_body_text() {
+    // iced lays a line of text out 1.3 times its size high: a 32 px text is 41.6 px high.
+    let smallest_line = kiosk::ui::theme::rules::MIN_BODY * 1.3 - 0.5;
+    let with_help = pictures().into_iter().map(|(name, frame, lang)| {
+        let frame = Frame {
+            help_requested: true,
+            ..frame
+        };
+        (name, frame, lang)
+    });
+    for (name, frame, lang) in pictures().into_iter().chain(with_help) {
+        let mut kiosk = Kiosk::new(Frame::default());
+        if lang == Lang::En {
+            let _ = kiosk.update(Message::Home(
+                kiosk::ui::screens::home::Message::ToggleLanguage,
+            ));
+        }
+        let _ = kiosk.update(Message::Frame(Box::new(frame)));
+        let mut heights = Vec::new();
+        let mut ui = Simulator::with_size(settings(), Size::new(1920.0, 1080.0), kiosk.view());
+        let _ = ui.find(|candidate: iced_test::selector::Candidate<'_>| {
+            if let iced_test::selector::Candidate::Text {
+                content, bounds, ..
+            } = candidate
+            {
+                heights.push((content.to_owned(), bounds));
+            }
+            None::<()>
+        });
+        assert!(!heights.is_empty(), "{name}");
+        // Nothing is pushed off the screen or drawn over something else (the idle dialog is
+        // meant to cover the page).
+        if kiosk.frame().countdown.is_none() {
+            for (i, (a, bounds_a)) in heights.iter().enumerate() {
+                assert!(
+                    bounds_a.y + bounds_a.height <= 1080.5,
+                    "{name}: {a:?} is off the screen"
+                );
+                for (b, bounds_b) in heights.iter().skip(i + 1) {
+                    assert!(
+                        bounds_a
+                            .intersection(bounds_b)
+                            .is_none_or(|r| r.width * r.height < 1.0),
+                        "{name} (help {}): {a:?} overlaps {b:?}",
+                        kiosk.frame().help_requested
+                    );
+                }
+            }
+        }
+        for (content, bounds) in heights {
+            let height = bounds.height;
+            assert!(
+                height >= smallest_line,
+                "{name} (help {}): {content:?} is {height} px high",
+                kiosk.frame().help_requested
+            );
+        }
+    }
+}

@@ -261,9 +261,14 @@ impl Kiosk {
             Current::Home(_) | Current::OutOfService(_) => None,
             _ => Some(Message::GoHome),
         };
+        let language = match self.current {
+            Current::Home(_) => Some(Message::Home(home::Message::ToggleLanguage)),
+            _ => None,
+        };
         let chrome = Chrome {
             step: self.current.step(self.last_step),
             home,
+            language,
             call_staff: Message::CallStaff,
             help_requested: self.frame.help_requested,
             countdown: self

@@ -276,7 +276,7 @@ pub fn box_style(kind: BoxKind, scale: Scale) -> impl Fn(&Theme) -> container::S
             BoxKind::Coming => (
                 colour::COMING,
                 Some(colour::ON_DARK),
-                outline(colour::COMING),
+                outline(colour::ON_DARK),
             ),
             BoxKind::Placeholder => (
                 colour::PLACEHOLDER,

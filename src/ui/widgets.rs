@@ -105,15 +105,23 @@ pub fn notice<'a, M: 'a>(look: Look, content: impl text::IntoFragment<'a>) -> El
     boxed(look, BoxKind::Notice, body(look, content))
 }
 
-/// An image drawn at a fixed design size, centred.
+/// An image as large as the room left for it allows, up to a design size, centred: a screen
+/// with more to say (a notice, the "staff are coming" banner) gets a smaller picture rather than
+/// losing a line.
 pub fn picture<'a, M: 'a>(look: Look, handle: &Handle, width: f32, height: f32) -> Element<'a, M> {
-    container(
+    let room = container(
         iced::widget::image(handle.clone())
-            .width(Length::Fixed(look.px(width)))
-            .height(Length::Fixed(look.px(height))),
+            .width(Length::Fill)
+            .height(Length::Fill),
     )
-    .center_x(Length::Fill)
-    .into()
+    .width(Length::Fill)
+    .height(Length::Fill)
+    .max_width(look.px(width))
+    .max_height(look.px(height));
+    container(room)
+        .center_x(Length::Fill)
+        .height(Length::Fill)
+        .into()
 }
 
 /// What the page around a screen needs.
@@ -123,6 +131,9 @@ pub struct Chrome<M> {
     pub step: Option<u8>,
     /// Whether to show 返回首页 (every screen but home), and its message.
     pub home: Option<M>,
+    /// Whether to show the language toggle (English / 中文) where 返回首页 would be (on home),
+    /// and its message.
+    pub language: Option<M>,
     /// The message of 呼叫工作人员.
     pub call_staff: M,
     /// Whether a help request stands: shows "工作人员马上就到".
@@ -137,9 +148,17 @@ pub fn page<'a, M: Clone + 'a>(
     chrome: Chrome<M>,
     content: Element<'a, M>,
 ) -> Element<'a, M> {
+    // The header: where this is, the "staff are coming" banner while help is asked for (in the
+    // header, so that it never pushes the screen's own content out of sight), the step.
     let mut header = row![text(look.t(Text::Banner)).size(look.px(theme::SMALL))]
         .align_y(Vertical::Center)
         .height(Length::Fill);
+    header = header.push(Space::new().width(Length::Fill));
+    if chrome.help_requested {
+        header = header
+            .push(coming(look))
+            .push(Space::new().width(Length::Fill));
+    }
     if let Some(step) = chrome.step {
         let name = match step {
             1 => Text::Step1,
@@ -154,9 +173,7 @@ pub fn page<'a, M: Clone + 'a>(
             ),
             look.t(name)
         );
-        header = header
-            .push(Space::new().width(Length::Fill))
-            .push(text(step_text).size(look.px(theme::SMALL)));
+        header = header.push(text(step_text).size(look.px(theme::SMALL)));
     }
     let header = container(header)
         .padding([0.0, look.px(theme::MARGIN)])
@@ -164,15 +181,9 @@ pub fn page<'a, M: Clone + 'a>(
         .height(Length::Fixed(look.px(theme::HEADER_HEIGHT)))
         .style(theme::box_style(BoxKind::Header, look.scale));
 
-    let mut middle = column![].spacing(look.px(theme::GAP));
-    if chrome.help_requested {
-        middle = middle.push(coming(look));
-    }
-    middle = middle.push(
-        container(content)
-            .center_x(Length::Fill)
-            .center_y(Length::Fill),
-    );
+    let middle = container(content)
+        .center_x(Length::Fill)
+        .center_y(Length::Fill);
 
     let mut footer = row![].align_y(Vertical::Center);
     if let Some(home) = chrome.home.clone() {
@@ -181,6 +192,13 @@ pub fn page<'a, M: Clone + 'a>(
             Text::GoHome,
             ButtonKind::Secondary,
             home,
+        ));
+    } else if let Some(language) = chrome.language.clone() {
+        footer = footer.push(footer_button(
+            look,
+            Text::OtherLanguage,
+            ButtonKind::Secondary,
+            language,
         ));
     }
     footer = footer
@@ -234,17 +252,16 @@ fn footer_button<'a, M: Clone + 'a>(
         .into()
 }
 
-/// The "staff are coming" banner.
+/// The "staff are coming" banner, in the header.
 fn coming<'a, M: 'a>(look: Look) -> Element<'a, M> {
     let content = row![
         text(look.t(Text::StaffComing)).size(look.px(theme::BUTTON_TEXT)),
-        text(look.t(Text::StaffComingHint)).size(look.px(theme::BODY)),
+        text(look.t(Text::StaffComingHint)).size(look.px(theme::SMALL)),
     ]
     .spacing(look.px(theme::GAP))
     .align_y(Vertical::Center);
     container(content)
-        .padding(look.px(24.0))
-        .center_x(Length::Fill)
+        .padding([look.px(8.0), look.px(theme::GAP)])
         .style(theme::box_style(BoxKind::Coming, look.scale))
         .into()
 }

@@ -1,5 +1,6 @@
 //! The home screen: 随申码离线服务 (the start button), a notice while the central is
-//! unreachable, and the language toggle.
+//! unreachable, and the language toggle (drawn in the footer, where other screens have
+//! 返回首页).
 
 use iced::Element;
 use iced::widget::column;
@@ -56,14 +57,5 @@ pub fn view(state: &State, look: Look) -> Element<'_, Message> {
     if state.notice_offline {
         content = content.push(notice(look, look.t(Text::CentralOffline)));
     }
-    content = content.push(
-        iced::widget::container(big_button(
-            look,
-            look.t(Text::OtherLanguage),
-            ButtonKind::Secondary,
-            Message::ToggleLanguage,
-        ))
-        .center_x(iced::Length::Fill),
-    );
     content.into()
 }
