@@ -254,8 +254,8 @@ fn verdict_section(verdict: &VerifyResponse, now: OffsetDateTime) -> String {
     let reason = reason
         .map(|r| format!("<p class=\"reason\" data-reason>{}</p>\n", esc(&r)))
         .unwrap_or_default();
-    let mut details = String::new();
-    if let Some(holder) = &verdict.holder {
+    let clock = live_clock(now);
+    let details = if let Some(holder) = &verdict.holder {
         let photo = match holder.photo.as_ref().and_then(photo_url) {
             Some(url) => format!(
                 "<img class=\"photo\" data-photo src=\"{}\" alt=\"持码人照片\">",
@@ -279,14 +279,17 @@ fn verdict_section(verdict: &VerifyResponse, now: OffsetDateTime) -> String {
                 )
             })
             .unwrap_or_default();
-        details = format!(
+        format!(
             "<div class=\"details\">{photo}<dl class=\"holder\">\
              <dt>姓名</dt><dd data-field=\"name\">{name}</dd>\
-             <dt>证件号码</dt><dd data-field=\"id_number\">{id}</dd>{serial}{expires}</dl></div>\n",
+             <dt>证件号码</dt><dd data-field=\"id_number\">{id}</dd>{serial}{expires}</dl>\
+             {clock}</div>\n",
             name = esc(&holder.name),
             id = esc(&holder.id_number),
-        );
-    }
+        )
+    } else {
+        format!("<div class=\"details\">{clock}</div>\n")
+    };
     let check_hint = if valid {
         "请核对照片与本人是否一致"
     } else {
@@ -297,14 +300,13 @@ fn verdict_section(verdict: &VerifyResponse, now: OffsetDateTime) -> String {
         "<section class=\"result {class}\" data-result=\"{result}\" data-color=\"{color}\" \
          data-clear-after=\"{CLEAR_AFTER_SECONDS}\">\n\
          <div class=\"band\"><span class=\"band-word\" data-band>{word}</span>\
-         <span class=\"band-sub\">{sub}</span></div>\n{reason}{details}{clock}\n\
+         <span class=\"band-sub\">{sub}</span></div>\n{reason}{details}\
          <p class=\"checked\">核验时间 {checked} · {check_hint}</p>\n\
          <div class=\"watermark\" aria-hidden=\"true\" data-watermark=\"{mark_text}\">\
          <div class=\"watermark-grid\">{marks}</div></div>\n</section>",
         result = result_name(verdict.result),
         color = color_name(if valid { verdict.color } else { None }),
         sub = esc(&sub),
-        clock = live_clock(now),
         checked = date_time(verdict.checked_at),
         mark_text = esc(&verdict.watermark),
         marks = mark.repeat(WATERMARK_REPEATS),
