@@ -46,11 +46,20 @@ pub const FORM_TOKEN_FIELD: &str = "form_token";
 const RETURN_PATHS: [&str; 3] = ["/verify", "/fleet", "/portal/report-lost"];
 
 /// The person signed in on this browser: their token and who it belongs to.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Session {
     token: String,
     /// Whose token it is.
     pub(crate) principal: Principal,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token: it is a credential.
+        f.debug_struct("Session")
+            .field("principal", &self.principal)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {

@@ -417,15 +417,18 @@ impl Browser {
         }
     }
 
-    /// Opens `url` and waits until the document has loaded.
+    /// Opens `url` and waits until the new document has loaded (a mark left on the old one
+    /// tells them apart, also when `url` is the page already shown).
     pub fn goto(&mut self, url: &str) {
+        self.eval("window.__old_document = true");
         let result = self.call("Page.navigate", json!({"url": url}));
         assert!(
             result.get("errorText").is_none(),
             "navigating to {url}: {result}"
         );
         let check = format!(
-            "document.readyState === 'complete' && location.href === {}",
+            "window.__old_document === undefined && document.readyState === 'complete' \
+             && location.href === {}",
             json!(url)
         );
         self.wait_for(&check, &format!("{url} to load"));
@@ -498,10 +501,10 @@ fn wait_for_devtools(profile: &Path, child: &mut Child) -> (u16, String) {
     loop {
         if let Ok(text) = std::fs::read_to_string(&file) {
             let mut lines = text.lines();
-            if let (Some(port), Some(path)) = (lines.next(), lines.next()) {
-                if let Ok(port) = port.trim().parse() {
-                    return (port, path.trim().to_owned());
-                }
+            if let (Some(port), Some(path)) = (lines.next(), lines.next())
+                && let Ok(port) = port.trim().parse()
+            {
+                return (port, path.trim().to_owned());
             }
         }
         if let Ok(Some(status)) = child.try_wait() {
