@@ -5,9 +5,10 @@
 BUILD_PACKAGES=(build-essential pkg-config ca-certificates curl git python3 python3-venv python3-pip
   libpcsclite-dev)
 # What the tests drive for real: the PC/SC daemon with the virtual reader driver (our emulated
-# ID-card reader connects to it), socat for serial pseudo-terminals (the QR scanner), and zbarimg
-# (an independent QR decoder for the printed slips).
-TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools)
+# ID-card reader connects to it), socat for serial pseudo-terminals (the QR scanner), zbarimg
+# (an independent QR decoder for the printed slips), and headless Chromium with a CJK font (the
+# central's web pages, driven over the DevTools protocol and screenshotted).
+TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk)
 # The Python packages the tests use (an independent SM2 implementation for the cross-check).
 PYTHON_PACKAGES=(gmssl==3.2.2)
 

@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::REPORT_LOST, post(report_lost))
         .route(routes::KIOSKS, get(kiosks))
         .route(OPENAPI_PATH, get(openapi))
+        .merge(crate::pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -196,7 +197,7 @@ fn with_keys<T>(state: &AppState, f: impl FnOnce(&IssuerKeys) -> T) -> Result<T,
 }
 
 /// Runs a storage call on a blocking thread.
-async fn blocking<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
@@ -303,12 +304,20 @@ impl FromRequestParts<AppState> for Bearer {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "sign in with your token"))?;
-        let hash = tokens::token_hash(token);
-        let principal = blocking(state, move |store| store.principal(&hash)).await?;
-        principal
+        principal_for_token(state, token)
+            .await?
             .map(Self)
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "this token is not valid"))
     }
+}
+
+/// The holder of a bearer token, if the token is one the service issued.
+pub(crate) async fn principal_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Principal>, ApiError> {
+    let hash = tokens::token_hash(token);
+    blocking(state, move |store| store.principal(&hash)).await
 }
 
 impl Bearer {
@@ -661,9 +670,20 @@ async fn verify(
     ApiJson(request): ApiJson<VerifyRequest>,
 ) -> Result<Response, ApiError> {
     let verifier = bearer.require(Role::Verifier)?;
+    let response = verify_payload(&state, &verifier, &request.payload).await?;
+    Ok(no_store(Json(response)))
+}
+
+/// Verifies a scanned payload for a verifier and logs the verification: the code path of
+/// `POST /v1/verify`, shared with the verifier page.
+pub(crate) async fn verify_payload(
+    state: &AppState,
+    verifier: &Principal,
+    payload: &str,
+) -> Result<VerifyResponse, ApiError> {
     let now = state.clock.now();
     let today = state.clock.today();
-    let key_set = with_keys(&state, IssuerKeys::key_set)?;
+    let key_set = with_keys(state, IssuerKeys::key_set)?;
     let watermark = format!(
         "{} · {} · {}",
         verifier.name,
@@ -684,7 +704,7 @@ async fn verify(
         watermark,
     };
     let mut logged_code = None;
-    match OfflineCode::verify(request.payload.trim_end_matches(['\r', '\n']), &key_set) {
+    match OfflineCode::verify(payload.trim_end_matches(['\r', '\n']), &key_set) {
         Err(CodeError::Prefix | CodeError::UnknownKid(_)) => {
             response.result = VerifyResult::Unknown
         }
@@ -692,7 +712,7 @@ async fn verify(
         Ok(code) => {
             let code_id = CodeId::from_bytes(code.body().code_id());
             logged_code = Some(code_id);
-            let record = blocking(&state, move |store| store.code(&code_id)).await?;
+            let record = blocking(state, move |store| store.code(&code_id)).await?;
             match record {
                 None => response.result = VerifyResult::Unknown,
                 Some(record)
@@ -702,7 +722,7 @@ async fn verify(
                 }
                 Some(record) => {
                     let citizen_id = record.citizen;
-                    let citizen = blocking(&state, move |store| store.citizen(citizen_id))
+                    let citizen = blocking(state, move |store| store.citizen(citizen_id))
                         .await?
                         .ok_or_else(|| {
                             ApiError::internal("verify", &"a code refers to no citizen")
@@ -738,8 +758,8 @@ async fn verify(
         code_id: logged_code,
         result: response.result,
     };
-    blocking(&state, move |store| store.log_verification(&entry)).await?;
-    Ok(no_store(Json(response)))
+    blocking(state, move |store| store.log_verification(&entry)).await?;
+    Ok(response)
 }
 
 async fn report_lost(
@@ -748,13 +768,23 @@ async fn report_lost(
     ApiJson(request): ApiJson<ReportLostRequest>,
 ) -> Result<Json<ReportLostResponse>, ApiError> {
     bearer.require(Role::Portal)?;
+    let (_, lost) = report_lost_for(&state, request.id_number).await?;
+    Ok(Json(lost))
+}
+
+/// Makes the active code of the person with this ID number lost at once: the code path of
+/// `POST /v1/portal/report-lost`, shared with the counter page. Returns the person (for the
+/// counter's confirmation, masked there) and the answer of the API.
+pub(crate) async fn report_lost_for(
+    state: &AppState,
+    id_number: protocol::IdNumber,
+) -> Result<(Citizen, ReportLostResponse), ApiError> {
     let now = state.clock.now();
-    let id_number = request.id_number;
-    let citizen = blocking(&state, move |store| store.citizen_by_id_number(&id_number))
+    let citizen = blocking(state, move |store| store.citizen_by_id_number(&id_number))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownPerson, "no record for this ID number"))?;
     let citizen_id = citizen.id;
-    let lost = blocking(&state, move |store| {
+    let lost = blocking(state, move |store| {
         match store.report_lost(citizen_id, now) {
             Err(StoreError::NotFound) => Ok(None),
             other => other.map(Some),
@@ -767,11 +797,12 @@ async fn report_lost(
             "this person holds no active offline code",
         )
     })?;
-    Ok(Json(ReportLostResponse {
+    let response = ReportLostResponse {
         code_id: lost.code_id,
         serial: lost.serial,
         lost_at: now,
-    }))
+    };
+    Ok((citizen, response))
 }
 
 /// Whether a kiosk can issue right now, from its latest heartbeat.

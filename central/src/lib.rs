@@ -9,6 +9,7 @@ pub mod http;
 pub mod import;
 pub mod issuer;
 pub mod model;
+pub mod pages;
 pub mod pki;
 pub mod server;
 pub mod store;

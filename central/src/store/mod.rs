@@ -7,7 +7,11 @@
 pub mod sqlite;
 
 use protocol::IdNumber;
-use protocol::api::{CodeId, Color, JournalEvent, KioskConfig, PrintFailure, RequestId};
+use std::collections::BTreeMap;
+
+use protocol::api::{
+    CodeId, Color, JournalEvent, JournalKind, KioskConfig, PrintFailure, RequestId,
+};
 use protocol::rules::ActionRefused;
 use time::OffsetDateTime;
 
@@ -168,6 +172,14 @@ pub trait Store: Send + Sync + 'static {
         kiosk_id: &str,
         events: &[JournalEvent],
     ) -> Result<(u32, u32), StoreError>;
+    /// How many journal events of `kind` each kiosk recorded with a time (`at`, the kiosk's clock)
+    /// in `[from, until)`, by kiosk id; kiosks with none are absent.
+    fn journal_counts(
+        &self,
+        kind: JournalKind,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<BTreeMap<String, u64>, StoreError>;
     /// Writes a verification-log row.
     fn log_verification(&self, entry: &VerificationLogEntry) -> Result<(), StoreError>;
 

@@ -56,13 +56,15 @@ mod convert;
 mod migrate;
 mod pool;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use protocol::IdNumber;
 use protocol::api::{
-    CodeId, Color, HeartbeatRequest, JournalEvent, KioskConfig, PrintFailure, RequestId,
+    CodeId, Color, HeartbeatRequest, JournalEvent, JournalKind, KioskConfig, PrintFailure,
+    RequestId,
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
@@ -696,6 +698,39 @@ impl Store for SqliteStore {
                 }
             }
             Ok((accepted, duplicates))
+        })
+    }
+
+    fn journal_counts(
+        &self,
+        kind: JournalKind,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        let kind = enum_to_text(&kind)?;
+        let from = timestamp_to_text(from)?;
+        let until = timestamp_to_text(until)?;
+        self.read("count journal events", |conn| {
+            let mut statement = conn
+                .prepare(
+                    "SELECT kiosk_id, COUNT(*) FROM journal \
+                     WHERE kind = ?1 AND at >= ?2 AND at < ?3 GROUP BY kiosk_id",
+                )
+                .db("count journal events")?;
+            let rows = statement
+                .query_map(params![kind, from, until], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })
+                .db("count journal events")?;
+            let mut counts = BTreeMap::new();
+            for row in rows {
+                let (kiosk_id, count) = row.db("count journal events")?;
+                counts.insert(
+                    kiosk_id,
+                    u64::try_from(count).map_err(|_| corrupt("journal count"))?,
+                );
+            }
+            Ok(counts)
         })
     }
 
