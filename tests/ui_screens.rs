@@ -207,7 +207,7 @@ fn the_simulator_panel_looks_as_pictured() {
         mint: std::sync::Arc::new(|_| Ok("SUISHEN-DEMO".to_owned())),
     };
     let panel = SimPanel::new(devices, Some(suishen)).unwrap();
-    let mut ui = Simulator::with_size(settings(), Size::new(620.0, 1000.0), panel.view());
+    let mut ui = Simulator::with_size(settings(), Size::new(620.0, 920.0), panel.view());
     check("25-simulator-panel", ui.snapshot(&Theme::Light).unwrap()).unwrap();
 }
 

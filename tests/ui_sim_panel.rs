@@ -15,7 +15,7 @@ fn touch(panel: &mut SimPanel, label: &str) {
     let messages: Vec<Message> = {
         let mut ui = Simulator::with_size(
             ui_support::settings(),
-            Size::new(620.0, 1000.0),
+            Size::new(620.0, 920.0),
             panel.view(),
         );
         assert!(ui.click(label).is_ok(), "{label} is not on the panel");

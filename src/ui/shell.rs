@@ -259,11 +259,12 @@ fn main_window(mode: Mode) -> window::Settings {
     }
 }
 
-/// The simulator panel sits at the right of a 1920-pixel screen: beside the development
-/// window, over the right edge of a fullscreen one (without a window manager nothing moves it).
+/// The simulator panel sits at the top right of a 1920-pixel screen: beside the development
+/// window, over the right edge of a fullscreen one (without a window manager nothing moves it),
+/// ending above the footer so that 呼叫工作人员 stays visible.
 fn sim_window() -> window::Settings {
     window::Settings {
-        size: Size::new(SIM_WIDTH, 1000.0),
+        size: Size::new(SIM_WIDTH, SIM_HEIGHT),
         position: window::Position::Specific(iced::Point::new(1920.0 - SIM_WIDTH, 0.0)),
         ..window::Settings::default()
     }
@@ -271,6 +272,8 @@ fn sim_window() -> window::Settings {
 
 /// The simulator panel's width.
 const SIM_WIDTH: f32 = 620.0;
+/// The simulator panel's height.
+const SIM_HEIGHT: f32 = 920.0;
 
 /// The frames from the engine, as the subscription's data (one feed per run: its hash is a
 /// constant, so the subscription never restarts).
