@@ -4,6 +4,10 @@
 # The Debian packages every build needs (libpcsclite-dev: the ID-card reader's PC/SC library).
 BUILD_PACKAGES=(build-essential pkg-config ca-certificates curl git python3 python3-venv python3-pip
   libpcsclite-dev)
+# What the kiosk's screens load at run time (X11 and keyboard libraries; iced draws in software),
+# and the PC/SC daemon its reader backend talks to.
+RUN_PACKAGES=(libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxrender1 libxext6 libxfixes3
+  libxkbcommon0 libxkbcommon-x11-0 libwayland-client0 pcscd)
 # What the tests drive for real: the PC/SC daemon with the virtual reader driver (our emulated
 # ID-card reader connects to it), socat for serial pseudo-terminals (the QR scanner), zbarimg
 # (an independent QR decoder for the printed slips), and headless Chromium with a CJK font (the
