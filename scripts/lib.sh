@@ -13,8 +13,12 @@ RUN_PACKAGES=(libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxrender1 libxex
 # (an independent QR decoder for the printed slips), and headless Chromium with a CJK font (the
 # central's web pages, driven over the DevTools protocol and screenshotted).
 TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk)
-# The Python packages the tests use (an independent SM2 implementation for the cross-check).
-PYTHON_PACKAGES=(gmssl==3.2.2)
+# The Python packages the tests use (an independent SM2 implementation for the cross-check;
+# Schemathesis, which fuzzes the central's API from its OpenAPI document).
+PYTHON_PACKAGES=(gmssl==3.2.2 schemathesis==4.32.5)
+# What only the benchmarks need (scripts/bench): a virtual X display for the kiosk's window, and
+# Chromium for the side-by-side comparison.
+BENCH_PACKAGES=(xvfb chromium)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
