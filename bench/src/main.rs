@@ -47,6 +47,9 @@ struct Args {
     /// Starts of the kiosk (and of Chromium) for the screen benchmark.
     #[arg(long, default_value_t = 5)]
     screen_runs: usize,
+    /// Saves what the kiosk's first start showed (3 s after its first frame) as this PNG.
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
     /// The kiosk binary for the screen benchmark (default: `kiosk` beside this program).
     #[arg(long)]
     kiosk_bin: Option<PathBuf>,
@@ -111,7 +114,9 @@ fn run(args: &Args) -> Result<bool> {
     }
     if args.wants("screen") {
         let result = kiosk_binary(args)
-            .and_then(|binary| screen::run(&binary, args.screen_runs.max(1)))
+            .and_then(|binary| {
+                screen::run(&binary, args.screen_runs.max(1), args.screenshot.as_deref())
+            })
             .map(|results| screen::table(&results));
         attempt("Start to first frame and memory", result);
     }

@@ -67,7 +67,11 @@ pub(crate) struct ScreenResults {
 }
 
 /// Runs `runs` starts of each.
-pub(crate) fn run(kiosk_binary: &Path, runs: usize) -> Result<ScreenResults> {
+pub(crate) fn run(
+    kiosk_binary: &Path,
+    runs: usize,
+    screenshot: Option<&Path>,
+) -> Result<ScreenResults> {
     let xvfb = find_program("Xvfb").context(
         "Xvfb is needed for the screen benchmark: install Debian's xvfb package \
          (scripts/bench does)",
@@ -107,7 +111,8 @@ profile = "generic-58"
             printer.url()
         );
         let config = write_kiosk_config(&dir, "K-SCREEN", &central, &certs, &devices)?;
-        kiosk.push(kiosk_start(kiosk_binary, &config, &display, &dir)?);
+        let shot = if run == 0 { screenshot } else { None };
+        kiosk.push(kiosk_start(kiosk_binary, &config, &display, &dir, shot)?);
     }
     let chromium_version = Command::new(&chromium)
         .arg("--version")
@@ -177,7 +182,13 @@ impl Drop for Xvfb {
     }
 }
 
-fn kiosk_start(binary: &Path, config: &Path, display: &Xvfb, dir: &Path) -> Result<Start> {
+fn kiosk_start(
+    binary: &Path,
+    config: &Path,
+    display: &Xvfb,
+    dir: &Path,
+    screenshot: Option<&Path>,
+) -> Result<Start> {
     let (conn, screen) = x11rb::connect(Some(&display.name)).context("connecting to Xvfb")?;
     let root = conn.setup().roots.get(screen).context("the X screen")?.root;
     let probe = |conn: &x11rb::rust_connection::RustConnection| -> Result<Vec<u8>> {
@@ -234,6 +245,9 @@ fn kiosk_start(binary: &Path, config: &Path, display: &Xvfb, dir: &Path) -> Resu
     };
     std::thread::sleep(SETTLE);
     let (pss_kib, rss_kib, processes) = tree_memory(child.id());
+    if let Some(path) = screenshot {
+        save_root(&conn, root, path)?;
+    }
     kill_group(&mut child);
     // Let the display settle back to black before the next start.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -387,6 +401,35 @@ document.fonts.ready.then(() => requestAnimationFrame(() => requestAnimationFram
 </script>
 </body></html>
 "#;
+
+/// Saves the X root window (1920x1080, 24-bit in 32-bit pixels, BGRX) as a PNG.
+fn save_root(conn: &x11rb::rust_connection::RustConnection, root: u32, path: &Path) -> Result<()> {
+    let (width, height) = (1920u16, 1080u16);
+    let image = conn
+        .get_image(ImageFormat::Z_PIXMAP, root, 0, 0, width, height, !0)?
+        .reply()?;
+    let rgb: Vec<u8> = image
+        .data
+        .chunks_exact(4)
+        .flat_map(|px| match px {
+            [b, g, r, _] => [*r, *g, *b],
+            _ => [0, 0, 0],
+        })
+        .collect();
+    image::save_buffer(
+        path,
+        &rgb,
+        u32::from(width),
+        u32::from(height),
+        image::ExtendedColorType::Rgb8,
+    )
+    .with_context(|| format!("saving {}", path.display()))?;
+    progress(&format!(
+        "screen: the kiosk's home screen saved to {}",
+        path.display()
+    ));
+    Ok(())
+}
 
 /// Kills a process group made with `process_group(0)` (the program and all it started).
 fn kill_group(child: &mut Child) {
