@@ -3,11 +3,12 @@
 //!
 //! - **The kiosk**: the release `kiosk` binary, fullscreen (production mode) on an Xvfb display
 //!   of 1920x1080x24 with a black root (`-br`) and no window manager, with the production device
-//!   backends (PC/SC reader, serial scanner, ESC/POS printer over TCP to a printer that answers
-//!   at once) and the central in this process over loopback HTTPS. *First frame* = the first
-//!   time a pixel in the header (20, 20) of the root window differs from the black root, polled
-//!   every 2 ms over the X protocol (`GetImage`); *mapped* = the first time a top-level window is
-//!   viewable (`QueryTree` + `GetWindowAttributes`). Both from the `spawn` of the process.
+//!   backends (a PC/SC reader that is not plugged in, a serial scanner that is absent, ESC/POS
+//!   over TCP to a printer that answers at once) and the central in this process over loopback
+//!   HTTPS. *First frame* = the first time a pixel in the header (20, 20) of the root window
+//!   differs from the black root, polled every 2 ms over the X protocol (`GetImage`); *mapped* =
+//!   the first time a top-level window is viewable (`QueryTree` + `GetWindowAttributes`). Both
+//!   from the `spawn` of the process.
 //! - **Chromium**: `chromium --headless` at 1920x1080 loading the page from a small HTTP server
 //!   in this process (the page, and the kiosk's bundled font so that both draw the same glyphs).
 //!   *First frame* = the page's `document.fonts.ready` followed by two `requestAnimationFrame`s
@@ -38,6 +39,9 @@ const FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Regular-subset
 const SETTLE: Duration = Duration::from_secs(3);
 /// Longest wait for a first frame.
 const FRAME_LIMIT: Duration = Duration::from_secs(60);
+/// The kiosk watches for this reader, which no machine has: it must not touch the card of a
+/// PC/SC reader that tests may be using on the same machine.
+const ABSENT_READER: &str = "Bench reader (absent)";
 /// Where the first-frame probe looks: inside the header band.
 const PROBE: (i16, i16) = (20, 20);
 
@@ -98,6 +102,7 @@ pub(crate) fn run(
         let devices = format!(
             r#"[devices.idcard]
 backend = "pcsc"
+reader = "{ABSENT_READER}"
 
 [devices.scanner]
 backend = "serial"
@@ -567,8 +572,8 @@ pub(crate) fn table(results: &ScreenResults) -> Table {
         ]);
     }
     table.note(
-        "Kiosk: the release binary in production mode (fullscreen, PC/SC reader, serial scanner, \
-         ESC/POS printer over TCP), the central in the harness over loopback HTTPS. First frame \
+        "Kiosk: the release binary in production mode (fullscreen, PC/SC reader (one that is not \
+         plugged in), serial scanner (absent), ESC/POS printer over TCP), the central in the harness over loopback HTTPS. First frame \
          = the first change of the pixel at (20, 20) of the X root window (the header band), \
          polled every 2 ms; mapped = a top-level window viewable. Chromium: `--headless`, the \
          same home screen as a static page with the kiosk's font; first frame = \
