@@ -715,8 +715,6 @@ impl Engine {
                 self.input(Input::CardPresent);
             }
             self.resident_card(&card);
-        } else {
-            self.publish();
         }
     }
 
@@ -762,10 +760,8 @@ impl Engine {
     /// whether the machine handed a card to the resident flow.
     fn staff_input(&mut self, input: StaffInput) -> bool {
         let tick = input == StaffInput::Tick;
-        let was_closed = self.staff.is_closed();
         let effects = self.staff.handle(input, self.now());
         let mut to_resident = false;
-        let changed = !effects.is_empty() || was_closed != self.staff.is_closed();
         for effect in effects {
             if effect == StaffEffect::ToResident {
                 to_resident = true;
@@ -773,8 +769,9 @@ impl Engine {
                 self.staff_effect(effect);
             }
         }
-        // Ticks publish through the flow's tick that follows.
-        if changed && !tick && !to_resident {
+        // Ticks publish through the flow's tick that follows; a card for the resident flow
+        // publishes when the flow has it.
+        if !tick && !to_resident {
             self.publish();
         }
         to_resident

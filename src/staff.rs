@@ -32,7 +32,8 @@
 //! | from | input | to | effects |
 //! |------|-------|----|---------|
 //! | Closed | `CornerLongPress`, not locked | CardPrompt | |
-//! | Closed, CardPrompt | `CornerLongPress` / staff card, locked | Locked | (card: J StaffLoginFailed{reason=locked_out, seconds_left}) |
+//! | Closed | `CornerLongPress`, locked | Locked | |
+//! | Closed, CardPrompt | a staff card, locked | Locked | J StaffLoginFailed{reason=locked_out, seconds_left} |
 //! | Closed, CardPrompt | a staff card, not locked | Pin | |
 //! | Closed | a card not on the allow-list | Closed | ToResident |
 //! | CardPrompt | a card not on the allow-list | Closed | J StaffLoginFailed{reason=unknown_card}, ToResident, Exited |
@@ -109,9 +110,17 @@ impl StaffRules {
     }
 }
 
-/// The PIN as typed. `Debug` never shows it; the digits are wiped when it is dropped.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// The PIN as typed. `Debug` never shows it; the digits are wiped when it is dropped (its
+/// buffer is made large enough for the longest PIN up front, so typing never leaves a copy
+/// behind in a reallocated one).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Pin(String);
+
+impl Default for Pin {
+    fn default() -> Self {
+        Pin(String::with_capacity(PIN_MAX_DIGITS))
+    }
+}
 
 impl Pin {
     /// A PIN from its text (tests; the machine builds its own from key presses).

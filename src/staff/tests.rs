@@ -139,6 +139,339 @@ fn open_on(page: Page) -> Option<StaffScreen> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The transition table as a table
+// ---------------------------------------------------------------------------------------------
+
+/// Where a row starts.
+#[derive(Debug, Clone, Copy)]
+enum From {
+    Closed,
+    ClosedLocked,
+    Prompt,
+    Pin(&'static str),
+    Checking,
+    LockedNotice,
+    Open(Page),
+}
+
+impl From {
+    fn run(self) -> Run {
+        let mut run = Run::new();
+        let lock = |run: &mut Run| {
+            for _ in 0..5 {
+                run.wrong();
+            }
+        };
+        match self {
+            From::Closed => {}
+            From::ClosedLocked => {
+                lock(&mut run);
+                run.send(press(StaffButton::Exit));
+            }
+            From::Prompt => {
+                run.send(press(StaffButton::CornerLongPress));
+            }
+            From::Pin(digits) => {
+                run.send(staff_card());
+                for d in digits.bytes() {
+                    run.send(press(StaffButton::Digit(d - b'0')));
+                }
+            }
+            From::Checking => {
+                run.send(staff_card());
+                assert_eq!(run.type_pin("1234"), 1);
+            }
+            From::LockedNotice => lock(&mut run),
+            From::Open(page) => {
+                run.enter();
+                run.send(press(StaffButton::Open(page)));
+            }
+        }
+        run
+    }
+}
+
+fn pin_screen(digits: usize, wrong_pin: bool, tries_left: u32) -> Option<StaffScreen> {
+    Some(StaffScreen::Pin {
+        staff: "李*".into(),
+        digits,
+        wrong_pin,
+        tries_left,
+    })
+}
+
+#[test]
+fn every_row_of_the_transition_table() {
+    use StaffButton as B;
+    let checking = Some(StaffScreen::Checking {
+        staff: "李*".into(),
+    });
+    let locked = Some(StaffScreen::Locked { seconds_left: 300 });
+    let failed_1 = journal(
+        JournalKind::StaffLoginFailed,
+        &[("staff", "李*"), ("reason", "wrong_pin"), ("failures", "1")],
+    );
+    let rows: Vec<(From, StaffInput, Option<StaffScreen>, Vec<StaffEffect>)> = vec![
+        (
+            From::Closed,
+            press(B::CornerLongPress),
+            Some(StaffScreen::CardPrompt),
+            vec![],
+        ),
+        (
+            From::ClosedLocked,
+            press(B::CornerLongPress),
+            locked.clone(),
+            vec![],
+        ),
+        (From::Closed, staff_card(), pin_screen(0, false, 5), vec![]),
+        (From::Prompt, staff_card(), pin_screen(0, false, 5), vec![]),
+        (
+            From::ClosedLocked,
+            staff_card(),
+            locked.clone(),
+            vec![journal(
+                JournalKind::StaffLoginFailed,
+                &[
+                    ("staff", "李*"),
+                    ("reason", "locked_out"),
+                    ("seconds_left", "300"),
+                ],
+            )],
+        ),
+        (
+            From::Closed,
+            resident_card(),
+            None,
+            vec![StaffEffect::ToResident],
+        ),
+        (
+            From::Prompt,
+            resident_card(),
+            None,
+            vec![
+                journal(JournalKind::StaffLoginFailed, &[("reason", "unknown_card")]),
+                StaffEffect::ToResident,
+                StaffEffect::Exited,
+            ],
+        ),
+        (
+            From::Pin("12"),
+            press(B::Digit(3)),
+            pin_screen(3, false, 5),
+            vec![],
+        ),
+        (
+            From::Pin("12345678"),
+            press(B::Digit(9)),
+            pin_screen(8, false, 5),
+            vec![],
+        ),
+        (
+            From::Pin("12"),
+            press(B::Delete),
+            pin_screen(1, false, 5),
+            vec![],
+        ),
+        (
+            From::Pin("123"),
+            press(B::Submit),
+            pin_screen(3, false, 5),
+            vec![],
+        ),
+        (
+            From::Pin("1234"),
+            press(B::Submit),
+            checking.clone(),
+            vec![StaffEffect::CheckPin {
+                attempt: 1,
+                pin_hash: member().pin_hash,
+                pin: Pin::new("1234"),
+            }],
+        ),
+        (
+            From::Checking,
+            StaffInput::PinChecked {
+                attempt: 1,
+                ok: true,
+            },
+            open_on(Page::Menu),
+            vec![journal(JournalKind::StaffLogin, &[("staff", "李*")])],
+        ),
+        (
+            From::Checking,
+            StaffInput::PinChecked {
+                attempt: 1,
+                ok: false,
+            },
+            pin_screen(0, true, 4),
+            vec![
+                failed_1,
+                StaffEffect::SaveLockout(LockoutRecord {
+                    failures: 1,
+                    lockouts: 0,
+                    remaining_ms: 0,
+                }),
+            ],
+        ),
+        (
+            From::Checking,
+            StaffInput::PinChecked {
+                attempt: 2,
+                ok: true,
+            },
+            checking.clone(),
+            vec![],
+        ),
+        (From::Checking, press(B::Exit), checking, vec![]),
+        (
+            From::Prompt,
+            press(B::Exit),
+            None,
+            vec![StaffEffect::Exited],
+        ),
+        (
+            From::Pin("12"),
+            press(B::Exit),
+            None,
+            vec![StaffEffect::Exited],
+        ),
+        (
+            From::LockedNotice,
+            press(B::Exit),
+            None,
+            vec![StaffEffect::Exited],
+        ),
+        (From::LockedNotice, staff_card(), locked.clone(), vec![]),
+        (
+            From::Open(Page::Menu),
+            press(B::Open(Page::Counts)),
+            open_on(Page::Counts),
+            vec![],
+        ),
+        (
+            From::Open(Page::TestPrint),
+            press(B::TestPrint),
+            open_on(Page::TestPrint),
+            vec![StaffEffect::TestPrint],
+        ),
+        (
+            From::Open(Page::Sync),
+            press(B::ForceSync),
+            open_on(Page::Sync),
+            vec![action("force_sync", &[]), StaffEffect::ForceSync],
+        ),
+        (
+            From::Open(Page::Service),
+            press(B::TakeOutOfService(OutOfServiceReason::NetworkFault)),
+            open_on(Page::Service),
+            vec![
+                journal(
+                    JournalKind::OutOfService,
+                    &[
+                        ("staff", "李*"),
+                        ("reason", "network_fault"),
+                        ("words", "网络故障"),
+                    ],
+                ),
+                StaffEffect::TakeOutOfService(OutOfServiceReason::NetworkFault),
+            ],
+        ),
+        (
+            From::Open(Page::Service),
+            press(B::BackInService),
+            open_on(Page::Service),
+            vec![
+                journal(JournalKind::BackInService, &[("staff", "李*")]),
+                StaffEffect::BackInService,
+            ],
+        ),
+        (
+            From::Open(Page::Menu),
+            press(B::ClearHelp),
+            open_on(Page::Menu),
+            vec![action("clear_help", &[]), StaffEffect::ClearHelp],
+        ),
+        (
+            From::Open(Page::Errors),
+            press(B::Exit),
+            None,
+            vec![action("exit", &[("how", "button")]), StaffEffect::Exited],
+        ),
+        (
+            From::Open(Page::Menu),
+            resident_card(),
+            open_on(Page::Menu),
+            vec![],
+        ),
+        (
+            From::Open(Page::Menu),
+            staff_card(),
+            open_on(Page::Menu),
+            vec![],
+        ),
+        (
+            From::Open(Page::TestCard),
+            staff_card(),
+            open_on(Page::TestCard),
+            vec![action(
+                "test_card",
+                &[("outcome", "read"), ("card_type", "resident")],
+            )],
+        ),
+        (
+            From::Open(Page::Menu),
+            press(B::Digit(1)),
+            open_on(Page::Menu),
+            vec![],
+        ),
+        (
+            From::Open(Page::Menu),
+            press(B::CornerLongPress),
+            open_on(Page::Menu),
+            vec![],
+        ),
+        (
+            From::Pin("12"),
+            staff_card(),
+            pin_screen(2, false, 5),
+            vec![],
+        ),
+        (
+            From::Pin("12"),
+            press(B::TestPrint),
+            pin_screen(2, false, 5),
+            vec![],
+        ),
+        (
+            From::Prompt,
+            press(B::ForceSync),
+            Some(StaffScreen::CardPrompt),
+            vec![],
+        ),
+        (
+            From::Closed,
+            press(B::TakeOutOfService(OutOfServiceReason::OtherMaintenance)),
+            None,
+            vec![],
+        ),
+        (
+            From::Closed,
+            StaffInput::Scanned(ScanSeen::of("x")),
+            None,
+            vec![],
+        ),
+        (From::Closed, StaffInput::TestPrinted(Ok(())), None, vec![]),
+    ];
+    for (n, (from, input, screen, effects)) in rows.into_iter().enumerate() {
+        let mut run = from.run();
+        let got = run.send(input.clone());
+        assert_eq!(got, effects, "row {n}: {from:?} + {input:?}");
+        assert_eq!(run.screen(), screen, "row {n}: {from:?} + {input:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The table, row by row
 // ---------------------------------------------------------------------------------------------
 
