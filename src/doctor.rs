@@ -230,7 +230,7 @@ fn report_all(config: &kiosk::config::Config) -> serde_json::Value {
     let now = OffsetDateTime::now_utc();
     let data_dir = &config.kiosk.data_dir;
     let probe_reason = match kiosk::status::read(data_dir) {
-        Ok(status) if status.is_fresh(now) => {
+        Ok(status) if status.is_live(now) => {
             let mut value = serde_json::to_value(&status).unwrap_or_default();
             if let Some(fields) = value.as_object_mut() {
                 fields.insert("source".into(), "running_kiosk".into());
@@ -240,6 +240,11 @@ fn report_all(config: &kiosk::config::Config) -> serde_json::Value {
             }
             return value;
         }
+        Ok(status) if !status.running || status.is_fresh(now) => format!(
+            "the kiosk stopped (status.json written {} s ago by pid {})",
+            (now - status.written_at).whole_seconds(),
+            status.pid
+        ),
         Ok(status) => format!(
             "status.json is stale (written {} s ago): the kiosk is not running",
             (now - status.written_at).whole_seconds()

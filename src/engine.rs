@@ -317,8 +317,9 @@ pub struct Engine {
     test_print: Option<RequestId>,
     /// The staff pages' journal figures, and when they were read.
     staff_data: Option<(Millis, TodayCounts, Vec<RecentError>)>,
-    /// When `status.json` was last written.
+    /// When `status.json` was last written, and the write in progress.
     status_written: Option<Millis>,
+    status_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// The staff allow-list in use and where it comes from.
@@ -403,6 +404,7 @@ impl Engine {
             test_print: None,
             staff_data: None,
             status_written: None,
+            status_task: None,
         };
         Ok((engine, handle))
     }
@@ -428,6 +430,7 @@ impl Engine {
                 _ = self.stop.recv() => break,
             }
         }
+        self.write_final_status().await;
         let devices = self.devices;
         let _ = tokio::task::spawn_blocking(move || devices.stop()).await;
     }
@@ -980,19 +983,44 @@ impl Engine {
         (counts, errors)
     }
 
-    /// Rewrites `status.json` every few seconds (on the blocking pool).
+    /// Rewrites `status.json` every few seconds (on the blocking pool; one write at a time).
     fn write_status(&mut self) {
         let now = self.now();
         if self
             .status_written
             .is_some_and(|at| now.since(at) < millis(crate::status::WRITE_EVERY))
+            || self.status_task.as_ref().is_some_and(|t| !t.is_finished())
         {
             return;
         }
         self.status_written = Some(now);
+        let file = self.status_file(true);
+        let dir = self.data_dir.clone();
+        self.status_task = Some(tokio::task::spawn_blocking(move || {
+            if let Err(error) = crate::status::write(&dir, &file) {
+                tracing::warn!(%error, "cannot write status.json");
+            }
+        }));
+    }
+
+    /// Writes `status.json` a last time, saying the kiosk stopped.
+    async fn write_final_status(&mut self) {
+        if let Some(task) = self.status_task.take() {
+            let _ = task.await;
+        }
+        let file = self.status_file(false);
+        let dir = self.data_dir.clone();
+        let written = tokio::task::spawn_blocking(move || crate::status::write(&dir, &file)).await;
+        if let Ok(Err(error)) = written {
+            tracing::warn!(%error, "cannot write status.json");
+        }
+    }
+
+    fn status_file(&self, running: bool) -> crate::status::KioskStatusFile {
         let status = lock(&self.status).clone();
-        let file = crate::status::KioskStatusFile {
+        crate::status::KioskStatusFile {
             written_at: OffsetDateTime::now_utc(),
+            running,
             pid: std::process::id(),
             kiosk_id: self.kiosk_id.clone(),
             version: VERSION.to_owned(),
@@ -1004,13 +1032,7 @@ impl Engine {
             staff_mode: !self.staff.is_closed(),
             resident_session: self.flow.session().is_some(),
             sync: self.sync_view(),
-        };
-        let dir = self.data_dir.clone();
-        tokio::task::spawn_blocking(move || {
-            if let Err(error) = crate::status::write(&dir, &file) {
-                tracing::warn!(%error, "cannot write status.json");
-            }
-        });
+        }
     }
 
     fn device(&mut self, device: DeviceKind, state: DeviceState, last_error: Option<String>) {

@@ -2,6 +2,9 @@
 //! `kiosk doctor printer --test-print` and of the staff's test print. A sample code verifies only
 //! against its own throw-away key, which is dropped with it: it is valid nowhere else, and a test
 //! slip says so on its face.
+//!
+//! Also the demo hall staff member's card ([`demo_staff_card`]), for the simulator panel: the
+//! demo central service enrols them.
 
 use anyhow::{Context, Result};
 use printer::slip::SlipContent;
@@ -98,6 +101,26 @@ impl Sample {
 /// As [`Sample::new`].
 pub fn test_slip(kiosk_id: &str) -> Result<(SlipContent, KeySet)> {
     Ok(Sample::new()?.test_slip(kiosk_id))
+}
+
+/// The demo hall staff member's (fictional) ID number: the demo central service (`central serve
+/// --demo`, and so the embedded one) enrols them with [`DEMO_STAFF_PIN`].
+pub const DEMO_STAFF_ID_NUMBER: &str = "310101198507010015";
+/// The demo hall staff member's name.
+pub const DEMO_STAFF_NAME: &str = "林晓岚";
+/// The demo hall staff member's PIN.
+pub const DEMO_STAFF_PIN: &str = "1234";
+
+/// The demo hall staff member's ID card (a demo resident card with their number and name), for
+/// the simulator panel and tests.
+pub fn demo_staff_card() -> Option<idcard::IdCard> {
+    let mut card = idcard::demo_cards().into_iter().next()?;
+    card.id_number = protocol::IdNumber::parse(DEMO_STAFF_ID_NUMBER).ok()?;
+    card.name = DEMO_STAFF_NAME.to_owned();
+    card.sex = idcard::Sex::Female;
+    card.birth_date = card.id_number.birth_date();
+    card.address = Some("上海市黄浦区演示路1号".to_owned());
+    Some(card)
 }
 
 fn throwaway_signer() -> Result<SoftwareSigner> {

@@ -1,6 +1,7 @@
 //! `<data_dir>/status.json`: what the running kiosk says about itself (devices, paper, service
 //! state, sync), rewritten every few seconds, atomically (a temporary file renamed over the old
-//! one), for `kiosk doctor all` and remote support. No personal data: device states, counts and
+//! one), for `kiosk doctor all` and remote support; a kiosk that stops writes it a last time with
+//! `running: false`. No personal data: device states, counts and
 //! times only.
 
 use std::io::{self, Write};
@@ -29,6 +30,8 @@ pub struct KioskStatusFile {
     /// When it was written (kiosk clock).
     #[serde(with = "time::serde::rfc3339")]
     pub written_at: OffsetDateTime,
+    /// `false` in the last write of a kiosk that stopped.
+    pub running: bool,
     /// The writing process.
     pub pid: u32,
     /// The kiosk id.
@@ -88,6 +91,18 @@ pub fn read(data_dir: &Path) -> io::Result<KioskStatusFile> {
 }
 
 impl KioskStatusFile {
+    /// Whether the process that wrote it still runs (Linux: `/proc/<pid>` exists; a pid reused
+    /// within [`FRESH_FOR`] is unlikely enough).
+    pub fn writer_runs(&self) -> bool {
+        Path::new("/proc").join(self.pid.to_string()).exists()
+    }
+
+    /// Whether it describes a kiosk running now: written less than [`FRESH_FOR`] before `now`,
+    /// not the last write of a kiosk that stopped, and by a process that still runs.
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.running && self.is_fresh(now) && self.writer_runs()
+    }
+
     /// Whether it was written less than [`FRESH_FOR`] before `now`.
     pub fn is_fresh(&self, now: OffsetDateTime) -> bool {
         let age = now - self.written_at;

@@ -149,3 +149,39 @@ fn doctor_all_probes_a_kiosk_that_never_ran() {
     );
     assert!(report["in_service"].is_null());
 }
+
+#[test]
+fn the_demo_staff_card_is_the_demo_centrals_staff_member() {
+    assert_eq!(
+        kiosk::sample::DEMO_STAFF_ID_NUMBER,
+        central::demo::DEMO_STAFF_ID_NUMBER
+    );
+    assert_eq!(
+        kiosk::sample::DEMO_STAFF_NAME,
+        central::demo::DEMO_STAFF_NAME
+    );
+    assert_eq!(kiosk::sample::DEMO_STAFF_PIN, central::demo::DEMO_STAFF_PIN);
+    let card = kiosk::sample::demo_staff_card().unwrap();
+    assert_eq!(card.id_number.as_str(), central::demo::DEMO_STAFF_ID_NUMBER);
+    assert_eq!(card.name, central::demo::DEMO_STAFF_NAME);
+    // Not a demo citizen: the card opens maintenance mode, never a resident session.
+    assert!(
+        central::demo::demo_citizens()
+            .iter()
+            .all(|c| c.citizen.id_number != card.id_number)
+    );
+    // The demo central enrols them once, with the demo PIN.
+    let dir = tempfile::tempdir().unwrap();
+    let data = central::server::DataDir::new(dir.path());
+    let store = data.store().unwrap();
+    let keys = data.issuer_keys().unwrap();
+    let clock = central::clock::SystemClock;
+    use central::store::Store as _;
+    for _ in 0..2 {
+        central::server::seed_demo(&store, &keys, &clock).unwrap();
+    }
+    let config = store.kiosk_config().unwrap();
+    assert_eq!(config.staff.len(), 1);
+    assert!(config.staff[0].matches_id_number(&card.id_number));
+    assert!(config.staff[0].verify_pin(kiosk::sample::DEMO_STAFF_PIN));
+}

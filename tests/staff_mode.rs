@@ -766,10 +766,22 @@ fn doctor_all_reads_the_running_kiosk_and_probes_a_stopped_one() {
     assert_eq!(report["out_of_service_reason"], "网络故障");
     assert!(kiosk.stop());
 
-    // Stopped (its status file left behind, grown old): the doctor probes the devices itself and
-    // reads the journal; the service switch is the journal's.
+    // Stopped: the doctor probes the devices itself and reads the journal; the service switch is
+    // the journal's.
     let data = setup.data_dir();
+    let report = doctor();
+    assert_eq!(report["source"], "probe", "{report}");
+    assert!(
+        report["probe_reason"]
+            .as_str()
+            .unwrap()
+            .contains("the kiosk stopped"),
+        "{report}"
+    );
+    // The same once its status file has grown old.
     let mut status = kiosk::status::read(&data).unwrap();
+    assert!(!status.running);
+    status.running = true;
     status.written_at -= time::Duration::minutes(10);
     kiosk::status::write(&data, &status).unwrap();
     let report = doctor();
