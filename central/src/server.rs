@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use protocol::IdNumber;
 use protocol::api::Action;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -213,5 +214,26 @@ pub fn seed_demo(store: &dyn Store, keys: &IssuerKeys, clock: &dyn Clock) -> Res
             store.report_lost(id, now)?;
         }
     }
+    seed_demo_staff(store)
+}
+
+/// Enrols the demo hall staff member unless the kiosk config already has them.
+fn seed_demo_staff(store: &dyn Store) -> Result<()> {
+    use crate::demo::{DEMO_STAFF_ID_NUMBER, DEMO_STAFF_NAME, DEMO_STAFF_PIN};
+    let id_number = IdNumber::parse(DEMO_STAFF_ID_NUMBER)
+        .map_err(|e| anyhow::anyhow!("the demo staff number: {e}"))?;
+    let mut config = store.kiosk_config()?;
+    if config.staff.iter().any(|e| e.matches_id_number(&id_number)) {
+        return Ok(());
+    }
+    let mut salt = [0u8; protocol::api::STAFF_SALT_LEN];
+    let mut pin_salt = [0u8; protocol::api::STAFF_SALT_LEN];
+    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut pin_salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let entry =
+        protocol::api::StaffEntry::new(&id_number, DEMO_STAFF_NAME, DEMO_STAFF_PIN, salt, pin_salt)
+            .map_err(|e| anyhow::anyhow!("the demo staff entry: {e}"))?;
+    config.staff.push(entry);
+    store.set_kiosk_config(&config)?;
     Ok(())
 }

@@ -1016,15 +1016,159 @@ impl ServiceHours {
 }
 
 /// One staff member allowed into maintenance mode.
+///
+/// No key is shared across the fleet: each entry has its own random salt, and
+/// `id_hash_hex = hex(HMAC-SM3(salt, id_number))`. A kiosk checks a placed card against each
+/// entry ([`StaffEntry::matches_id_number`]). The PIN is kept as an argon2id PHC string only
+/// ([`StaffEntry::verify_pin`]: slow on purpose, run it off any event loop). Neither the full ID
+/// number nor the full name is ever in an entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StaffEntry {
-    /// Keyed hash (HMAC) of the staff member's ID number, lowercase hex; the kiosk hashes the
-    /// number on the placed card the same way and compares.
+    /// This entry's random salt ([`STAFF_SALT_LEN`] bytes), lowercase hex: the HMAC key of
+    /// [`Self::id_hash_hex`].
+    pub salt_hex: String,
+    /// HMAC-SM3 of the staff member's ID number under [`Self::salt_hex`], lowercase hex; the
+    /// kiosk hashes the number on the placed card the same way and compares.
     pub id_hash_hex: String,
-    /// The PIN's argon2 hash as a PHC string (`$argon2id$v=19$...`).
+    /// The PIN's argon2id hash as a PHC string (`$argon2id$v=19$...`).
     pub pin_hash: String,
     /// The masked name, for the maintenance screen and the journal.
     pub name_masked: String,
+}
+
+/// The length of a [`StaffEntry`]'s salt, and of its PIN hash's salt, in bytes.
+pub const STAFF_SALT_LEN: usize = 16;
+/// The fewest digits of a staff PIN.
+pub const PIN_MIN_DIGITS: usize = 4;
+/// The most digits of a staff PIN.
+pub const PIN_MAX_DIGITS: usize = 8;
+
+/// Whether `pin` is a staff PIN: [`PIN_MIN_DIGITS`] to [`PIN_MAX_DIGITS`] ASCII digits.
+pub fn valid_pin(pin: &str) -> bool {
+    (PIN_MIN_DIGITS..=PIN_MAX_DIGITS).contains(&pin.len())
+        && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Why a [`StaffEntry`] could not be made, or is not well formed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaffEntryError {
+    /// The PIN is not 4 to 8 digits.
+    #[error("a PIN is 4 to 8 digits")]
+    BadPin,
+    /// The name is empty.
+    #[error("a name is needed")]
+    NoName,
+    /// The salt is not [`STAFF_SALT_LEN`] bytes of lowercase hex.
+    #[error("salt_hex must be {} lowercase hex characters", STAFF_SALT_LEN * 2)]
+    BadSalt,
+    /// The ID hash is not 64 lowercase hex characters.
+    #[error("id_hash_hex must be 64 lowercase hex characters")]
+    BadIdHash,
+    /// The PIN hash is not an argon2id PHC string.
+    #[error("pin_hash must be an argon2id PHC string ($argon2id$v=19$...)")]
+    BadPinHash,
+}
+
+impl StaffEntry {
+    /// A new entry for this person and PIN. `salt` keys the ID hash and `pin_salt` salts the
+    /// PIN hash: both must be fresh random bytes (the caller makes them; this module has no
+    /// randomness). The name is stored masked.
+    ///
+    /// # Errors
+    /// [`StaffEntryError::BadPin`] unless the PIN is 4 to 8 digits; [`StaffEntryError::NoName`]
+    /// for an empty name.
+    pub fn new(
+        id_number: &IdNumber,
+        name: &str,
+        pin: &str,
+        salt: [u8; STAFF_SALT_LEN],
+        pin_salt: [u8; STAFF_SALT_LEN],
+    ) -> Result<StaffEntry, StaffEntryError> {
+        use argon2::PasswordHasher as _;
+        if !valid_pin(pin) {
+            return Err(StaffEntryError::BadPin);
+        }
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StaffEntryError::NoName);
+        }
+        let pin_salt = argon2::password_hash::SaltString::encode_b64(&pin_salt)
+            .map_err(|_| StaffEntryError::BadPinHash)?;
+        let pin_hash = argon2::Argon2::default()
+            .hash_password(pin.as_bytes(), &pin_salt)
+            .map_err(|_| StaffEntryError::BadPinHash)?
+            .to_string();
+        Ok(StaffEntry {
+            salt_hex: hex::encode(salt),
+            id_hash_hex: staff_id_hash(&salt, id_number),
+            pin_hash,
+            name_masked: crate::mask::mask_name(name),
+        })
+    }
+
+    /// Whether the entry is well formed: salt, ID hash and PIN hash as documented.
+    ///
+    /// # Errors
+    /// The first field that is not.
+    pub fn check(&self) -> Result<(), StaffEntryError> {
+        if self.salt_hex.len() != STAFF_SALT_LEN * 2 || !is_lower_hex(&self.salt_hex) {
+            return Err(StaffEntryError::BadSalt);
+        }
+        if self.id_hash_hex.len() != 64 || !is_lower_hex(&self.id_hash_hex) {
+            return Err(StaffEntryError::BadIdHash);
+        }
+        match argon2::PasswordHash::new(&self.pin_hash) {
+            Ok(hash) if hash.algorithm == argon2::Algorithm::Argon2id.ident() => Ok(()),
+            _ => Err(StaffEntryError::BadPinHash),
+        }
+    }
+
+    /// Whether this entry is the person with this ID number (constant-time comparison). A
+    /// malformed salt never matches.
+    pub fn matches_id_number(&self, id_number: &IdNumber) -> bool {
+        let Ok(salt) = hex::decode(&self.salt_hex) else {
+            return false;
+        };
+        if salt.len() != STAFF_SALT_LEN {
+            return false;
+        }
+        crate::hash::constant_time_eq(
+            staff_id_hash(&salt, id_number).as_bytes(),
+            self.id_hash_hex.as_bytes(),
+        )
+    }
+
+    /// Whether `pin` is this entry's PIN. Argon2id: tens of milliseconds of CPU and about
+    /// 19 MiB of memory per call, so run it off any event loop. A PIN that is not 4 to 8 digits,
+    /// or a hash that is not argon2id, is never right.
+    pub fn verify_pin(&self, pin: &str) -> bool {
+        verify_staff_pin(&self.pin_hash, pin)
+    }
+}
+
+/// Whether `pin` matches `pin_hash`, a [`StaffEntry::pin_hash`]: see [`StaffEntry::verify_pin`].
+pub fn verify_staff_pin(pin_hash: &str, pin: &str) -> bool {
+    use argon2::PasswordVerifier as _;
+    if !valid_pin(pin) {
+        return false;
+    }
+    match argon2::PasswordHash::new(pin_hash) {
+        Ok(hash) if hash.algorithm == argon2::Algorithm::Argon2id.ident() => {
+            argon2::Argon2::default()
+                .verify_password(pin.as_bytes(), &hash)
+                .is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// `hex(HMAC-SM3(salt, id_number))`: a [`StaffEntry::id_hash_hex`].
+fn staff_id_hash(salt: &[u8], id_number: &IdNumber) -> String {
+    hex::encode(crate::hash::hmac_sm3(salt, id_number.as_str().as_bytes()))
+}
+
+fn is_lower_hex(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1191,4 +1335,88 @@ pub struct KioskListing {
     /// When the last heartbeat arrived, if ever.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_heartbeat_at: Option<OffsetDateTime>,
+}
+
+#[cfg(test)]
+mod staff_entry_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    /// A valid resident number from its first 17 digits.
+    fn id(first17: &str) -> IdNumber {
+        let check = crate::idnumber::check_character(first17).unwrap();
+        IdNumber::parse(&format!("{first17}{check}")).unwrap()
+    }
+
+    #[test]
+    fn an_entry_matches_its_number_and_pin_only() {
+        let number = id("31010119491231001");
+        let entry = StaffEntry::new(&number, "李四", "2468", [7; 16], [9; 16]).unwrap();
+        entry.check().unwrap();
+        assert_eq!(entry.name_masked, crate::mask::mask_name("李四"));
+        assert_eq!(entry.salt_hex, "07".repeat(16));
+        assert_eq!(
+            entry.id_hash_hex,
+            hex::encode(crate::hash::hmac_sm3(&[7; 16], number.as_str().as_bytes()))
+        );
+        assert!(entry.pin_hash.starts_with("$argon2id$v=19$"));
+        assert!(!entry.pin_hash.contains("2468"));
+        assert!(entry.matches_id_number(&number));
+        assert!(!entry.matches_id_number(&id("11010519491231002")));
+        assert!(entry.verify_pin("2468"));
+        assert!(!entry.verify_pin("2469"));
+        assert!(!entry.verify_pin("24680"));
+        assert!(!entry.verify_pin(""));
+    }
+
+    #[test]
+    fn the_same_person_hashes_differently_under_another_salt() {
+        let number = id("31010119491231001");
+        let a = StaffEntry::new(&number, "李四", "2468", [1; 16], [1; 16]).unwrap();
+        let b = StaffEntry::new(&number, "李四", "2468", [2; 16], [1; 16]).unwrap();
+        assert_ne!(a.id_hash_hex, b.id_hash_hex);
+        let mut crossed = a.clone();
+        crossed.salt_hex = b.salt_hex.clone();
+        assert!(!crossed.matches_id_number(&number));
+    }
+
+    #[test]
+    fn pins_are_four_to_eight_digits() {
+        for good in ["0000", "1234", "12345678"] {
+            assert!(valid_pin(good), "{good}");
+        }
+        for bad in ["", "123", "123456789", "12a4", "１２３４", " 1234"] {
+            assert!(!valid_pin(bad), "{bad}");
+        }
+        let number = id("31010119491231001");
+        assert_eq!(
+            StaffEntry::new(&number, "李四", "12", [0; 16], [0; 16]),
+            Err(StaffEntryError::BadPin)
+        );
+        assert_eq!(
+            StaffEntry::new(&number, " ", "1234", [0; 16], [0; 16]),
+            Err(StaffEntryError::NoName)
+        );
+    }
+
+    #[test]
+    fn malformed_entries_are_refused_and_never_match() {
+        let number = id("31010119491231001");
+        let good = StaffEntry::new(&number, "李四", "2468", [3; 16], [3; 16]).unwrap();
+        let mut bad = good.clone();
+        bad.salt_hex = "zz".into();
+        assert_eq!(bad.check(), Err(StaffEntryError::BadSalt));
+        assert!(!bad.matches_id_number(&number));
+        let mut bad = good.clone();
+        bad.id_hash_hex = good.id_hash_hex.to_uppercase();
+        assert_eq!(bad.check(), Err(StaffEntryError::BadIdHash));
+        let mut bad = good.clone();
+        bad.pin_hash =
+            "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$bHNmb2FpZW5mb2FpZW5mb2Fp".into();
+        assert_eq!(bad.check(), Err(StaffEntryError::BadPinHash));
+        assert!(!bad.verify_pin("2468"));
+        bad.pin_hash = "2468".into();
+        assert!(!bad.verify_pin("2468"));
+    }
 }
