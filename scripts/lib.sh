@@ -6,8 +6,9 @@ BUILD_PACKAGES=(build-essential pkg-config ca-certificates curl git python3 pyth
   libpcsclite-dev)
 # What the tests drive for real: the PC/SC daemon with the virtual reader driver (our emulated
 # ID-card reader connects to it), socat for serial pseudo-terminals (the QR scanner), and zbarimg
-# (an independent QR decoder for the printed slips).
-TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools)
+# (an independent QR decoder for the printed slips). The packaging test checks the Debian packages
+# with dpkg-deb and dpkg-shlibdeps (dpkg-dev) and the systemd units with systemd-analyze (systemd).
+TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools dpkg-dev systemd)
 # The Python packages the tests use (an independent SM2 implementation for the cross-check).
 PYTHON_PACKAGES=(gmssl==3.2.2)
 

@@ -5,6 +5,7 @@
 //! Functional core, imperative shell: [`flow`] is pure (inputs and time in, effects out); the
 //! other modules are the shell that carries its effects out.
 
+pub mod check_config;
 pub mod client;
 pub mod config;
 pub mod devices;
