@@ -6,6 +6,7 @@
 //! maintenance mode) are pure (inputs and time in, effects out); the other modules are the
 //! shell that carries their effects out.
 
+pub mod check_config;
 pub mod client;
 pub mod config;
 pub mod devices;

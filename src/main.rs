@@ -70,6 +70,8 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Checks a configuration file, its devices and the central service: one line per check.
+    CheckConfig(kiosk::check_config::Args),
     /// Settles unfinished issuance attempts with the central and uploads the journal, then exits.
     Sync {
         /// The configuration file.
@@ -166,6 +168,7 @@ fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Some(Command::StaffEntry { id_number, name }) => {
             staff_entry(&id_number, &name).map(|()| std::process::ExitCode::SUCCESS)
         }
+        Some(Command::CheckConfig(args)) => kiosk::check_config::run(&args),
         Some(Command::Sync { config, timeout }) => {
             let config = Config::load(&config)?;
             let report = runtime()?.block_on(kiosk::engine::sync_now(
