@@ -383,26 +383,7 @@ impl Journal {
                 "SELECT id, at, kind, detail_json FROM events WHERE uploaded_at IS NULL \
                  ORDER BY seq LIMIT ?1",
             )?;
-            let rows = stmt.query_map(params![limit], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                ))
-            })?;
-            let mut events = Vec::new();
-            for row in rows {
-                let (id, at, kind, detail) = row?;
-                events.push(JournalEvent {
-                    id: Uuid::parse_str(&id).map_err(|_| corrupt("events.id"))?,
-                    at: timestamp_from_text(&at, "events.at")?,
-                    kind: enum_from_text(&kind, "events.kind")?,
-                    detail: serde_json::from_str(&detail)
-                        .map_err(|_| corrupt("events.detail_json"))?,
-                });
-            }
-            Ok(events)
+            read_events(&mut stmt, params![limit])
         })
     }
 
@@ -806,26 +787,7 @@ impl Journal {
                 "SELECT id, at, kind, detail_json FROM events \
                  WHERE kind IN (SELECT value FROM json_each(?1)) ORDER BY seq DESC LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![kinds, limit], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                ))
-            })?;
-            let mut events = Vec::new();
-            for row in rows {
-                let (id, at, kind, detail) = row?;
-                events.push(JournalEvent {
-                    id: Uuid::parse_str(&id).map_err(|_| corrupt("events.id"))?,
-                    at: timestamp_from_text(&at, "events.at")?,
-                    kind: enum_from_text(&kind, "events.kind")?,
-                    detail: serde_json::from_str(&detail)
-                        .map_err(|_| corrupt("events.detail_json"))?,
-                });
-            }
-            Ok(events)
+            read_events(&mut stmt, params![kinds, limit])
         })
     }
 
@@ -1198,6 +1160,32 @@ fn enum_to_text<T: Serialize>(value: &T) -> Result<String, JournalError> {
 /// A unit-variant enum from its stored serde name.
 fn enum_from_text<T: DeserializeOwned>(text: &str, column: &str) -> Result<T, JournalError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| corrupt(column))
+}
+
+/// Reads `id, at, kind, detail_json` rows of the events table as events.
+fn read_events(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<JournalEvent>, JournalError> {
+    let rows = stmt.query_map(params, |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut events = Vec::new();
+    for row in rows {
+        let (id, at, kind, detail) = row?;
+        events.push(JournalEvent {
+            id: Uuid::parse_str(&id).map_err(|_| corrupt("events.id"))?,
+            at: timestamp_from_text(&at, "events.at")?,
+            kind: enum_from_text(&kind, "events.kind")?,
+            detail: serde_json::from_str(&detail).map_err(|_| corrupt("events.detail_json"))?,
+        });
+    }
+    Ok(events)
 }
 
 fn corrupt(column: &str) -> JournalError {
