@@ -43,7 +43,7 @@ pub(crate) struct ReviewForm {
     #[serde(default)]
     action: String,
     #[serde(default)]
-    venue: Option<i64>,
+    venue: String,
     #[serde(default)]
     note: String,
     #[serde(default)]
@@ -72,7 +72,8 @@ pub(crate) async fn act(
             )),
         )
     } else {
-        decide(&state, &session, &form.action, form.venue, note).await?
+        let venue = form.venue.trim().parse::<i64>().ok();
+        decide(&state, &session, &form.action, venue, note).await?
     };
     let venues = blocking(&state, |store| store.venues()).await?;
     Ok(html_response(status, render(&session, &venues, &notice)))

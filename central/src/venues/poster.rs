@@ -1,5 +1,5 @@
 //! The venue poster: an A4 PDF (printpdf) with the organisation's name, "进出请扫码", a QR code
-//! 130 mm wide carrying the signed venue poster code, short instructions, and in small type the
+//! 150 mm wide (quiet zone included) carrying the signed venue poster code, short instructions, and in small type the
 //! address, the unified social credit code and the poster's number.
 //!
 //! Text is set in the bundled Noto Sans SC subset (`assets/fonts`, the font the kiosk and the
@@ -24,7 +24,7 @@ pub const FONT: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-Regular
 /// A4, in mm.
 pub const PAGE_MM: (f32, f32) = (210.0, 297.0);
 /// The side of the QR code (quiet zone included), in mm.
-pub const QR_MM: f32 = 130.0;
+pub const QR_MM: f32 = 150.0;
 /// The big line above the QR.
 pub const HEADLINE: &str = "进出请扫码";
 /// The band at the top.
@@ -231,14 +231,14 @@ pub fn poster_pdf(content: &PosterContent<'_>) -> Result<Vec<u8>, PosterError> {
 
     // The headline, the QR, the instructions.
     page.fill(0.769, 0.086, 0.110);
-    page.centred(HEADLINE, 48.0, 212.0);
+    page.centred(HEADLINE, 48.0, 220.0);
     page.fill(0.0, 0.0, 0.0);
     let modules = qr.width();
     let quiet = 4usize;
     let total = modules + 2 * quiet;
     let module_pt = Pt::from(Mm(QR_MM)).0 / total as f32;
     let qr_left = Pt::from(Mm((page_w - QR_MM) / 2.0)).0;
-    let qr_bottom = Pt::from(Mm(72.0)).0;
+    let qr_bottom = Pt::from(Mm(64.0)).0;
     let colors = qr.to_colors();
     for (row, line) in colors.chunks(modules).enumerate() {
         let mut column = 0;
@@ -265,7 +265,7 @@ pub fn poster_pdf(content: &PosterContent<'_>) -> Result<Vec<u8>, PosterError> {
     }
     let left = Pt::from(Mm(MARGIN_MM + 5.0));
     for (i, line) in INSTRUCTIONS.iter().enumerate() {
-        page.text_at(line, 14.0, left, 60.0 - 8.0 * i as f32);
+        page.text_at(line, 14.0, left, 58.0 - 8.0 * i as f32);
     }
 
     // Small print.
