@@ -6,9 +6,10 @@ BUILD_PACKAGES=(build-essential pkg-config ca-certificates curl git python3 pyth
   libpcsclite-dev)
 # What the tests drive for real: the PC/SC daemon with the virtual reader driver (our emulated
 # ID-card reader connects to it), socat for serial pseudo-terminals (the QR scanner), zbarimg
-# (an independent QR decoder for the printed slips), and headless Chromium with a CJK font (the
-# central's web pages, driven over the DevTools protocol and screenshotted).
-TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk)
+# (an independent QR decoder for the printed slips), headless Chromium with a CJK font (the
+# central's web pages, driven over the DevTools protocol and screenshotted), and pdftoppm from
+# poppler-utils (renders the venue poster PDF so that zbarimg can read its QR back).
+TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk poppler-utils)
 # The Python packages the tests use (an independent SM2 implementation for the cross-check).
 PYTHON_PACKAGES=(gmssl==3.2.2)
 

@@ -58,6 +58,46 @@ fn entry_count(f: &Fixture) -> usize {
         .sum()
 }
 
+/// Scans every column of every table but `citizens` for the fictional people's full names and
+/// ID numbers.
+fn assert_no_personal_data_outside_citizens(f: &Fixture) {
+    let conn = rusqlite::Connection::open(f.service.data_path().join("central.db")).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'citizens'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.iter().any(|t| t == "venue_entries"), "{tables:?}");
+    for table in &tables {
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info(?1)")
+            .unwrap()
+            .query_map([table], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for column in &columns {
+            for (number, name) in [people::SENIOR, people::SENIOR_2, people::LEAP_DAY] {
+                for needle in [number, name] {
+                    let hits: i64 = conn
+                        .query_row(
+                            &format!(
+                                "SELECT COUNT(*) FROM \"{table}\" \
+                                 WHERE instr(CAST(\"{column}\" AS TEXT), ?1) > 0"
+                            ),
+                            [needle],
+                            |r| r.get(0),
+                        )
+                        .unwrap();
+                    assert_eq!(hits, 0, "{table}.{column} holds personal data");
+                }
+            }
+        }
+    }
+}
+
 async fn poster_pdf(f: &Fixture, venue_token: &str) -> Vec<u8> {
     let (status, content_type, pdf) = get_with(f, "/venue/poster.pdf", venue_token).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
@@ -198,6 +238,9 @@ async fn apply_approve_print_scan_see_and_export_every_entry() {
             full.1
         );
     }
+
+    // No table but `citizens` holds a full name or ID number: entries refer to people by row id.
+    assert_no_personal_data_outside_citizens(&f);
 
     // The CSV export: the same rows.
     let (status, content_type, csv) = get_with(&f, "/venue/entries.csv", &token).await;

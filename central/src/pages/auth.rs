@@ -10,6 +10,10 @@
 //! twelve hours at most. The pages are rendered by the service with the token's holder, so the
 //! token never has to be in the page's script. Only the token's hash is stored, as for the API.
 //!
+//! An organisation's token (`u_...`, made when an operator approves its venue poster code)
+//! signs in on the same form into the same cookie; it is looked up among venues instead of
+//! token holders ([`VenueVisitor`]) and opens the organisation's page only.
+//!
 //! # Forms that act
 //!
 //! Every form POST that acts for a signed-in person is refused unless all three hold:

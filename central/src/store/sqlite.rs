@@ -50,6 +50,10 @@
 //!   unknown kiosk or verifier; [`Store::create_session`] for an unknown citizen.
 //! - Journal events are unique per kiosk and event id; the time a batch was received is taken
 //!   from the service's clock.
+//! - [`Store::record_entry`] checks the venue's status and, for a poster scan, that the poster
+//!   is the current one, in its own write transaction, so that a reprint or a suspension
+//!   committed before it always wins. [`Store::venue_entries`] masks names as it reads them: no
+//!   full name leaves storage on the venue path.
 
 mod codes;
 mod convert;

@@ -3,18 +3,19 @@
 //! address, the unified social credit code and the poster's number.
 //!
 //! Text is set in the bundled Noto Sans SC subset (`assets/fonts`, the font the kiosk and the
-//! slip use), embedded in the PDF as a subset of the glyphs used. The subset covers printable
-//! ASCII, GB2312, CJK punctuation and full-width forms; an organisation's name or address with a
-//! character outside it is refused when it applies ([`unprintable`]), so that a poster never
-//! shows an empty box. The QR is drawn as filled rectangles (vector, sharp at any print size),
-//! error correction level M, with the four-module quiet zone left white.
+//! slip use), drawn as the glyphs' vector outlines (read with `ab_glyph`) rather than embedded as
+//! a font: printpdf embeds a font whole unless built with its `text_layout` feature (a large
+//! layout engine), which would make every poster 1.3 MB; as outlines a poster is a few tens of
+//! kilobytes and prints sharp at any size. The price is that the PDF has no text layer to search
+//! or copy. The subset covers printable ASCII, GB2312, CJK punctuation and full-width forms; an
+//! organisation's name or address with a character outside it is refused when it applies
+//! ([`unprintable`]), so that a poster never shows an empty box. The QR is drawn as filled
+//! rectangles, error correction level M, with the four-module quiet zone left white.
 
-use std::sync::OnceLock;
-
-use ab_glyph::{Font, FontRef};
+use ab_glyph::{Font, FontRef, OutlineCurve};
 use printpdf::{
-    Color, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
-    Point, Pt, Rect, Rgb, TextItem,
+    Color, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfPage, PdfSaveOptions, Point, Polygon,
+    PolygonRing, Pt, Rect, Rgb, WindingOrder,
 };
 use qrcode::{EcLevel, QrCode};
 
@@ -73,14 +74,6 @@ fn metrics() -> Result<FontRef<'static>, PosterError> {
     FontRef::try_from_slice(FONT).map_err(|_| PosterError::Font)
 }
 
-fn parsed_font() -> Result<&'static ParsedFont, PosterError> {
-    static PARSED: OnceLock<Option<ParsedFont>> = OnceLock::new();
-    PARSED
-        .get_or_init(|| ParsedFont::from_bytes(FONT, 0, &mut Vec::new()))
-        .as_ref()
-        .ok_or(PosterError::Font)
-}
-
 /// The characters of `text` the poster font cannot print (each once, in order of appearance).
 /// Line breaks and tabs count as unprintable too: a name or an address is one line of text.
 pub fn unprintable(text: &str) -> Vec<char> {
@@ -131,7 +124,6 @@ fn wrap(font: &FontRef<'_>, text: &str, size: f32, max_pt: f32) -> Vec<String> {
 /// Builds the page's operations.
 struct Page<'f> {
     font: &'f FontRef<'static>,
-    handle: PdfFontHandle,
     ops: Vec<Op>,
 }
 
@@ -171,25 +163,71 @@ impl Page<'_> {
         self.text_at(text, size, Pt(x), y_mm);
     }
 
-    /// One line of text starting at `x`, baseline `y_mm` from the bottom.
+    /// One line of text starting at `x`, baseline `y_mm` from the bottom, as filled outlines
+    /// (non-zero winding, as the font's outlines are drawn).
     fn text_at(&mut self, text: &str, size: f32, x: Pt, y_mm: f32) {
-        self.ops.extend([
-            Op::StartTextSection,
-            Op::SetTextCursor {
-                pos: Point {
-                    x,
-                    y: Pt::from(Mm(y_mm)),
+        let scale = size / self.font.units_per_em().unwrap_or(1000.0);
+        let baseline = Pt::from(Mm(y_mm)).0;
+        let mut pen = x.0;
+        let mut rings = Vec::new();
+        for c in text.chars() {
+            let id = self.font.glyph_id(c);
+            let at = |p: ab_glyph::Point, bezier: bool| LinePoint {
+                p: Point {
+                    x: Pt(pen + p.x * scale),
+                    y: Pt(baseline + p.y * scale),
                 },
-            },
-            Op::SetFont {
-                font: self.handle.clone(),
-                size: Pt(size),
-            },
-            Op::ShowText {
-                items: vec![TextItem::Text(text.to_owned())],
-            },
-            Op::EndTextSection,
-        ]);
+                bezier,
+            };
+            if let Some(outline) = self.font.outline(id) {
+                let mut ring: Vec<LinePoint> = Vec::new();
+                let mut last = None;
+                for curve in &outline.curves {
+                    let (start, end) = match *curve {
+                        OutlineCurve::Line(p0, p1) => (p0, p1),
+                        OutlineCurve::Quad(p0, _, p2) => (p0, p2),
+                        OutlineCurve::Cubic(p0, _, _, p3) => (p0, p3),
+                    };
+                    if last != Some(start) {
+                        if !ring.is_empty() {
+                            rings.push(PolygonRing {
+                                points: std::mem::take(&mut ring),
+                            });
+                        }
+                        ring.push(at(start, false));
+                    }
+                    match *curve {
+                        OutlineCurve::Line(_, p1) => ring.push(at(p1, false)),
+                        OutlineCurve::Quad(p0, p1, p2) => {
+                            // The cubic with the same curve: controls 2/3 of the way to p1.
+                            let two_thirds = |from: ab_glyph::Point| ab_glyph::Point {
+                                x: from.x + (p1.x - from.x) * 2.0 / 3.0,
+                                y: from.y + (p1.y - from.y) * 2.0 / 3.0,
+                            };
+                            let (c1, c2) = (two_thirds(p0), two_thirds(p2));
+                            ring.extend([at(c1, true), at(c2, true), at(p2, false)]);
+                        }
+                        OutlineCurve::Cubic(_, p1, p2, p3) => {
+                            ring.extend([at(p1, true), at(p2, true), at(p3, false)]);
+                        }
+                    }
+                    last = Some(end);
+                }
+                if !ring.is_empty() {
+                    rings.push(PolygonRing { points: ring });
+                }
+            }
+            pen += self.font.h_advance_unscaled(id) * scale;
+        }
+        if !rings.is_empty() {
+            self.ops.push(Op::DrawPolygon {
+                polygon: Polygon {
+                    rings,
+                    mode: PaintMode::Fill,
+                    winding_order: WindingOrder::NonZero,
+                },
+            });
+        }
     }
 }
 
@@ -200,10 +238,8 @@ pub fn poster_pdf(content: &PosterContent<'_>) -> Result<Vec<u8>, PosterError> {
         .map_err(|e| PosterError::Qr(e.to_string()))?;
 
     let mut doc = PdfDocument::new("随申码单位张贴码");
-    let font_id = doc.add_font(parsed_font()?);
     let mut page = Page {
         font: &font,
-        handle: PdfFontHandle::External(font_id),
         ops: Vec::new(),
     };
     let (page_w, page_h) = PAGE_MM;
@@ -337,7 +373,7 @@ mod tests {
     }
 
     #[test]
-    fn the_pdf_is_one_a4_page_with_the_font_embedded() {
+    fn the_pdf_is_one_small_a4_page() {
         let pdf = poster_pdf(&PosterContent {
             name: "上海市示例社区文化活动中心",
             address: "上海市黄浦区示例路 100 号",
@@ -350,8 +386,8 @@ mod tests {
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains("/MediaBox"), "a page");
         assert!(
-            pdf.len() < 400_000,
-            "only the glyphs used are embedded: {} bytes",
+            pdf.len() < 200_000,
+            "no font is embedded: {} bytes",
             pdf.len()
         );
     }
