@@ -365,6 +365,16 @@ async fn bad_posters_and_inactive_venues_are_refused_and_record_nothing() {
         (status, body["error"].as_str()),
         (403, Some("venue_not_active"))
     );
+    let door_form = form_token(&f.service, &door, "/verify").await;
+    let (status, html) = post_form(
+        &f,
+        "/verify",
+        Some(&door),
+        &[("payload", &slip), ("form_token", &door_form)],
+    )
+    .await;
+    assert_eq!(status, 403, "the verifier page refuses too: {html}");
+    assert!(html.contains("暂停"), "{html}");
     let (status, html) = page_html(&f, "/venue", &token).await;
     assert_eq!(status, 200);
     assert!(html.contains("data-status=\"suspended\"") && html.contains("张贴位置不符合要求"));
@@ -383,6 +393,21 @@ async fn bad_posters_and_inactive_venues_are_refused_and_record_nothing() {
     let (status, body) = scan(&f, &senior, &qr).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(entry_count(&f), 1);
+    // The door verifier on the verifier page: the verdict says the entry was recorded.
+    let (status, html) = post_form(
+        &f,
+        "/verify",
+        Some(&door),
+        &[("payload", &slip), ("form_token", &door_form)],
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("data-result=\"valid\""), "{html}");
+    assert!(
+        html.contains(&format!("data-entry-recorded>已登记进入 {VENUE_NAME}<")),
+        "{html}"
+    );
+    assert_eq!(entry_count(&f), 2);
 
     // Rejected: no token is ever made; the organisation may apply again.
     let (status, _) = apply(&f, "上海市另一家示例单位", USCC_2).await;
@@ -411,7 +436,7 @@ async fn bad_posters_and_inactive_venues_are_refused_and_record_nothing() {
     )
     .await;
     assert_eq!(status, 403, "another session's form token");
-    assert_eq!(entry_count(&f), 1);
+    assert_eq!(entry_count(&f), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
