@@ -94,7 +94,7 @@ async fn the_organisation_applies_signs_in_and_sees_its_entries() {
         &f.service.base,
         "/venue",
         &token,
-        "document.querySelector('[data-counts]') !== null",
+        "document.readyState === 'complete' && document.querySelector('[data-counts]') !== null",
     );
     assert_eq!(
         b.eval("document.cookie"),
