@@ -1,6 +1,7 @@
 //! What an operator does on a data directory, whether or not `serve` is running on it: enrol a
 //! kiosk, add token holders, enrol or remove hall staff, import citizens, report a code lost, set
-//! a colour, print a 随申码 token. The command line prints what these return; tests call them directly.
+//! a colour, print a 随申码 token, delete venue entries past their retention. The command line
+//! prints what these return; tests call them directly.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -138,6 +139,13 @@ pub fn set_color(data: &DataDir, id_number: &str, color: Color) -> Result<()> {
         Err(StoreError::NotFound) => bail!("no citizen with this ID number"),
         other => Ok(other?),
     }
+}
+
+/// Deletes the venue entries older than 28 days at `now` (what `serve` does every hour);
+/// returns how many.
+pub fn purge_entries(data: &DataDir, now: OffsetDateTime) -> Result<u64> {
+    let store = data.store()?;
+    Ok(crate::venues::purge_expired_entries(&store, now)?)
 }
 
 /// A current 随申码 token for the person.

@@ -1,7 +1,7 @@
 //! The `central` binary: `serve` runs the service; the other subcommands are what an operator does
 //! on the data directory of a running service (enrol a kiosk or a verifier, enrol or remove hall
 //! staff, import citizens, report a code lost, set a colour, print a 随申码 token, rotate the
-//! issuer key). The service sees
+//! issuer key, delete venue entries past their retention). The service sees
 //! each change at once: they share the SQLite database and the key directory.
 
 use std::io::Write;
@@ -153,6 +153,11 @@ enum Command {
         #[command(flatten)]
         data: Data,
     },
+    /// Deletes venue entries older than 28 days now (`serve` also does it every hour).
+    PurgeEntries {
+        #[command(flatten)]
+        data: Data,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -276,6 +281,12 @@ fn main() -> Result<()> {
         Command::RotateKey { data } => {
             let kid = DataDir::new(data.data).issuer_keys()?.rotate()?;
             say(&format!("new issuer key kid {kid}"))
+        }
+        Command::PurgeEntries { data } => {
+            let removed = admin::purge_entries(&DataDir::new(data.data), now)?;
+            say(&format!(
+                "deleted {removed} venue entries older than 28 days"
+            ))
         }
     }
 }

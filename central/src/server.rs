@@ -111,6 +111,8 @@ pub struct Running {
     pub ca_pem: String,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// Deletes venue entries past their retention, periodically.
+    cleanup: JoinHandle<()>,
 }
 
 impl Running {
@@ -119,6 +121,7 @@ impl Running {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.cleanup.abort();
         self.task
             .await
             .context("the listener task failed")?
@@ -127,7 +130,8 @@ impl Running {
 }
 
 /// Opens the data directory, seeds demo data if asked, binds the listener and starts serving in
-/// the background.
+/// the background, with the clean-up of old venue entries
+/// ([`crate::venues::cleanup_loop`]) beside it.
 pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Running> {
     let data = &options.data;
     let store: Arc<dyn Store> = Arc::new(data.store()?);
@@ -141,6 +145,7 @@ pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Runn
             crate::admin::add_token(data, crate::model::Role::Verifier, "演示核验员", "演示单位")?;
         tracing::info!(token = %token, "demo verifier token");
     }
+    let for_cleanup = (Arc::clone(&store), Arc::clone(&clock));
     let state = AppState {
         store,
         keys: Arc::new(Mutex::new(keys)),
@@ -154,6 +159,7 @@ pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Runn
     let config = pki
         .server_config()
         .context("building the TLS configuration")?;
+    let cleanup = tokio::spawn(crate::venues::cleanup_loop(for_cleanup.0, for_cleanup.1));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(crate::tls::serve(
         listener,
@@ -169,6 +175,7 @@ pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Runn
         ca_pem: pki.ca_pem().to_owned(),
         stop: Some(stop),
         task,
+        cleanup,
     })
 }
 

@@ -53,6 +53,9 @@ pub mod routes {
     pub const REPORT_LOST: &str = "/v1/portal/report-lost";
     /// `GET` -> [`KioskDirectory`](super::KioskDirectory). Public.
     pub const KIOSKS: &str = "/v1/kiosks";
+    /// `POST`: [`VenueScanRequest`](super::VenueScanRequest) -> [`VenueScanResponse`](super::VenueScanResponse).
+    /// No bearer token: the 随申码 token in the body is the credential.
+    pub const VENUE_SCANS: &str = "/v1/venue-scans";
 
     /// The concrete path of [`CODE_PRINTED`] for one code.
     pub fn code_printed(code_id: &CodeId) -> String {
@@ -150,6 +153,14 @@ pub enum ErrorCode {
     Internal,
     /// 503: the service is starting, shutting down or cannot reach its storage; retry later.
     Unavailable,
+    /// 422: the venue poster code is malformed, or its signature does not verify.
+    InvalidVenueCode,
+    /// 410: the venue poster code was replaced by a reprint; scan the poster now on the door.
+    VenueCodeRetired,
+    /// 404: a correctly signed venue poster code for a venue the service does not know.
+    UnknownVenue,
+    /// 403: the venue is not (or no longer) approved: rejected or suspended.
+    VenueNotActive,
 }
 
 /// The message fragment by which a deserialization error names an invalid ID number
@@ -161,7 +172,7 @@ pub const INVALID_CODE_ID_MESSAGE: &str = "invalid code id";
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 30] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::BodyTooLarge,
@@ -188,6 +199,10 @@ impl ErrorCode {
         Self::RateLimited,
         Self::Internal,
         Self::Unavailable,
+        Self::InvalidVenueCode,
+        Self::VenueCodeRetired,
+        Self::UnknownVenue,
+        Self::VenueNotActive,
     ];
 
     /// The HTTP status code the central answers with.
@@ -195,8 +210,12 @@ impl ErrorCode {
         match self {
             Self::BadRequest | Self::InvalidJson | Self::InvalidCodeId => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden => 403,
-            Self::UnknownPerson | Self::UnknownCode | Self::UnknownSession | Self::NotFound => 404,
+            Self::Forbidden | Self::VenueNotActive => 403,
+            Self::UnknownPerson
+            | Self::UnknownCode
+            | Self::UnknownSession
+            | Self::NotFound
+            | Self::UnknownVenue => 404,
             Self::MethodNotAllowed => 405,
             Self::RequestTimeout => 408,
             Self::NotEligible
@@ -204,10 +223,13 @@ impl ErrorCode {
             | Self::ConflictLostCode
             | Self::ConflictNoCode
             | Self::ConflictRequestId => 409,
-            Self::SessionExpired => 410,
+            Self::SessionExpired | Self::VenueCodeRetired => 410,
             Self::BodyTooLarge | Self::BatchTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::InvalidIdNumber | Self::CardExpired | Self::InvalidSuishenCode => 422,
+            Self::InvalidIdNumber
+            | Self::CardExpired
+            | Self::InvalidSuishenCode
+            | Self::InvalidVenueCode => 422,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -243,6 +265,10 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::InvalidVenueCode => "invalid_venue_code",
+            Self::VenueCodeRetired => "venue_code_retired",
+            Self::UnknownVenue => "unknown_venue",
+            Self::VenueNotActive => "venue_not_active",
         }
     }
 
@@ -1335,6 +1361,53 @@ pub struct KioskListing {
     /// When the last heartbeat arrived, if ever.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_heartbeat_at: Option<OffsetDateTime>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /v1/venue-scans
+// ---------------------------------------------------------------------------------------------
+
+/// A person scanned a venue's poster with 随申办: record their entry and answer their colour.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueScanRequest {
+    /// The person's current 随申码 token, as 随申办 holds it (the same text the kiosk's scanner
+    /// reads from the phone).
+    pub suishen_code: String,
+    /// The text of the poster's QR code (`SSMV1:...`) as the phone's camera read it.
+    pub venue_code: String,
+}
+
+impl fmt::Debug for VenueScanRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VenueScanRequest")
+            .field("venue_code", &self.venue_code)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The entry was recorded: what the phone shows.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenueScanResponse {
+    /// The organisation's registered name.
+    pub venue_name: String,
+    /// The person's masked name.
+    pub holder_name: String,
+    /// The person's current colour.
+    pub color: Color,
+    /// When the entry was recorded (the central's clock).
+    #[serde(with = "time::serde::rfc3339")]
+    pub scanned_at: OffsetDateTime,
+}
+
+impl fmt::Debug for VenueScanResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VenueScanResponse")
+            .field("venue_name", &self.venue_name)
+            .field("color", &self.color)
+            .field("scanned_at", &self.scanned_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]
