@@ -120,7 +120,7 @@ pub struct Core {
     /// What heartbeats report.
     pub status: Arc<Mutex<KioskStatus>>,
     #[cfg(feature = "embedded-central")]
-    embedded: Option<central::server::Running>,
+    embedded: Option<crate::embedded::Switch>,
 }
 
 impl std::fmt::Debug for Core {
@@ -156,7 +156,7 @@ impl Core {
             #[cfg(feature = "embedded-central")]
             CentralSection::Embedded { data_dir } => {
                 let started = crate::embedded::start(data_dir, &config.kiosk.id).await?;
-                embedded = Some(started.running);
+                embedded = Some(crate::embedded::Switch::new(data_dir, started.running));
                 started.settings
             }
             #[cfg(not(feature = "embedded-central"))]
@@ -208,12 +208,32 @@ impl Core {
         let flushed = self.sync.flush(within).await;
         self.sync.stop().await;
         #[cfg(feature = "embedded-central")]
-        if let Some(running) = self.embedded
-            && let Err(error) = running.shutdown().await
+        if let Some(switch) = self.embedded
+            && let Err(error) = switch.set_reachable(false).await
         {
             tracing::warn!(%error, "stopping the embedded central service");
         }
         flushed
+    }
+
+    /// The embedded central service's switch (`None` with a remote central), for the simulator
+    /// panel.
+    #[cfg(feature = "embedded-central")]
+    pub fn embedded_switch(&self) -> Option<crate::embedded::Switch> {
+        self.embedded.clone()
+    }
+
+    /// Makes the embedded central service reachable or not: stops it, or starts it again on the
+    /// same address and data directory (the demo's "central not reachable").
+    ///
+    /// # Errors
+    /// With a remote central; when the service does not stop or start.
+    #[cfg(feature = "embedded-central")]
+    pub async fn set_embedded_reachable(&self, reachable: bool) -> Result<()> {
+        match &self.embedded {
+            Some(switch) => switch.set_reachable(reachable).await,
+            None => anyhow::bail!("this kiosk's central service is not embedded"),
+        }
     }
 }
 
