@@ -421,3 +421,60 @@ fn no_text_a_resident_sees_is_smaller_than_body_text() {
         }
     }
 }
+
+#[test]
+fn staff_touch_targets_stay_clear_of_the_simulator_panel() {
+    // On a fullscreen demo the simulator panel covers the top right of the screen: every button
+    // of a maintenance screen is left of it or in the footer.
+    use kiosk::ui::Text as T;
+    let reach = kiosk::ui::theme::staff::REACH;
+    let mut labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+    let mut texts = vec![
+        T::StaffPinDelete,
+        T::StaffPinSubmit,
+        T::TestPrintButton,
+        T::SyncNow,
+        T::ServiceBackIn,
+        T::StaffClearHelp,
+        T::StaffCancel,
+        T::StaffBackToMenu,
+        T::StaffExit,
+        T::StaffKeepOpen,
+    ];
+    for page in kiosk::ui::staff::menu::PAGES {
+        texts.push(kiosk::ui::staff::page_name(page));
+    }
+    for reason in OutOfServiceReason::ALL {
+        texts.push(kiosk::ui::staff::service::reason_words(reason));
+    }
+    for text in texts {
+        labels.push(text.zh().to_owned());
+        labels.push(text.en().to_owned());
+    }
+    let mut checked = 0;
+    for (name, frame, lang) in staff_pictures() {
+        let mut kiosk = Kiosk::new(Frame::default());
+        if lang == Lang::En {
+            let _ = kiosk.update(Message::Home(
+                kiosk::ui::screens::home::Message::ToggleLanguage,
+            ));
+        }
+        let _ = kiosk.update(Message::Frame(Box::new(frame)));
+        let mut ui = Simulator::with_size(settings(), Size::new(1920.0, 1080.0), kiosk.view());
+        let _ = ui.find(|candidate: iced_test::selector::Candidate<'_>| {
+            if let iced_test::selector::Candidate::Text {
+                content, bounds, ..
+            } = candidate
+                && labels.iter().any(|label| label == content)
+            {
+                checked += 1;
+                assert!(
+                    bounds.x + bounds.width <= reach || bounds.y >= 920.0,
+                    "{name}: {content:?} is under the simulator panel at {bounds:?}"
+                );
+            }
+            None::<()>
+        });
+    }
+    assert!(checked > 50, "{checked}");
+}

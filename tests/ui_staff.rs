@@ -475,7 +475,7 @@ fn the_pages_show_what_the_engine_gathers() {
     rig.sees("11-22 10:14:05");
     rig.sees("37条");
     rig.sees("服务中心下发，本机保存（版本4）");
-    rig.sees("上次同步出错：central unreachable: connection refused");
+    rig.sees("上次同步出错：连不上服务中心");
     rig.touch("立即同步");
     assert!(rig.staff_effects.contains(&StaffEffect::ForceSync));
     rig.touch("返回菜单");

@@ -289,6 +289,9 @@ table! {
     SyncUnreported => "待上报的打印结果", "Print outcomes to report";
     SyncCountItems => "{n}条", "{n}";
     SyncLastError => "上次同步出错：{error}", "Last sync error: {error}";
+    SyncErrUnreachable => "连不上服务中心", "the central cannot be reached";
+    SyncErrRefused => "服务中心拒绝了请求", "the central refused the request";
+    SyncErrBadAnswer => "服务中心的回复有误", "the central's answer was not usable";
     SyncStaffList => "工作人员名单", "Staff list";
     SyncFromCentral => "服务中心下发（版本{v}）", "from the central (version {v})";
     SyncFromCache => "服务中心下发，本机保存（版本{v}）", "from the central, cached (version {v})";

@@ -69,10 +69,14 @@ pub const CORNER_HEIGHT: f32 = 120.0;
 /// The maintenance screens (hall staff): denser than a resident's, with the same minimum text
 /// and touch-target sizes.
 pub mod staff {
+    /// Every touch target of a maintenance screen lies left of this (design pixels), or in the
+    /// footer: on a fullscreen demo the simulator panel covers the top right of the screen
+    /// (1920 - 620 = 1300 onwards, down to 920).
+    pub const REACH: f32 = 1300.0;
     /// Height of the maintenance buttons (menu, actions, footer).
     pub const BUTTON_HEIGHT: f32 = 120.0;
-    /// Width of the menu buttons (four in a row).
-    pub const MENU_BUTTON_WIDTH: f32 = 420.0;
+    /// Width of the menu buttons (three in a row).
+    pub const MENU_BUTTON_WIDTH: f32 = 390.0;
     /// Width of the action buttons (打印测试页, 立即同步, the out-of-service reasons).
     pub const ACTION_BUTTON_WIDTH: f32 = 520.0;
     /// Space between maintenance buttons.

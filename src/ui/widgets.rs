@@ -463,3 +463,25 @@ pub fn fault_line<'a, M: 'a>(look: Look, content: impl text::IntoFragment<'a>) -
         .color(theme::colour::FAULT)
         .into()
 }
+
+/// Maintenance buttons in rows of `columns`, from the left (so that they stay within
+/// [`theme::staff::REACH`]).
+pub fn grid<'a, M: 'a>(look: Look, buttons: Vec<Element<'a, M>>, columns: usize) -> Element<'a, M> {
+    let gap = look.px(theme::staff::BUTTON_GAP);
+    let mut rows = column![].spacing(gap);
+    let mut current = row![].spacing(gap);
+    let mut count = 0;
+    for button in buttons {
+        current = current.push(button);
+        count += 1;
+        if count == columns {
+            rows = rows.push(current);
+            current = row![].spacing(gap);
+            count = 0;
+        }
+    }
+    if count > 0 {
+        rows = rows.push(current);
+    }
+    rows.into()
+}

@@ -72,7 +72,9 @@ pub fn sync() -> SyncView {
         backlog: 37,
         unsettled: 1,
         unreported_outcomes: 0,
-        last_error: Some("central unreachable: connection refused".to_owned()),
+        last_error: Some(
+            "the central service is unreachable: tcp connect error: Connection refused".to_owned(),
+        ),
         config_version: Some(4),
         staff_list: StaffListSource::CachedCentral,
     }

@@ -1,16 +1,20 @@
-//! The maintenance menu: whether residents are served, the resident's help request with
-//! 清除呼叫 when one stands, and a large button for each page. 退出维护 is on the page.
+//! The maintenance menu: whether residents are served, a large button for each page, and the
+//! resident's help request with 清除呼叫 when one stands. 退出维护 is on the page.
 
-use iced::widget::{Column, column, container, row};
+use iced::widget::{Column, column};
 use iced::{Element, Length};
 
 use super::page_name;
 use crate::staff::{Page, StaffButton, StaffView};
 use crate::ui::theme::{self, BoxKind, ButtonKind};
-use crate::ui::widgets::{boxed, fault_line, line, staff_button};
+use crate::ui::widgets::{boxed, fault_line, grid, line, staff_button};
 use crate::ui::{Action, Look, Text};
 
-/// The pages the menu offers, in the order shown (four in a row).
+/// How many buttons a row of the menu holds (kept left of [`theme::staff::REACH`]).
+pub const COLUMNS: usize = 3;
+
+/// The pages the menu offers, in the order shown (three in a row; 清除呼叫 after them while a
+/// help request stands).
 pub const PAGES: [Page; 8] = [
     Page::Devices,
     Page::TestPrint,
@@ -60,42 +64,35 @@ pub fn view(view: &StaffView, look: Look) -> Element<'_, Message> {
     if view.in_service && view.resident_screen_blocked {
         state = state.push(fault_line(look, look.t(Text::StaffResidentsBlocked)));
     }
-    let mut content = column![boxed(look, BoxKind::Panel, state.into())]
-        .spacing(look.px(theme::GAP))
-        .width(Length::Fill);
     if view.help_requested {
-        content = content.push(boxed(
-            look,
-            BoxKind::Notice,
-            row![
-                container(line(look, look.t(Text::StaffHelpStanding)))
-                    .center_y(Length::Fixed(look.px(theme::staff::BUTTON_HEIGHT)))
-                    .width(Length::Fill),
-                staff_button(
-                    look,
-                    look.t(Text::StaffClearHelp),
-                    ButtonKind::Primary,
-                    theme::staff::MENU_BUTTON_WIDTH,
-                    Message::ClearHelp,
-                ),
-            ]
-            .into(),
-        ));
+        state = state.push(fault_line(look, look.t(Text::StaffHelpStanding)));
     }
-    let gap = look.px(theme::staff::BUTTON_GAP);
-    let mut grid = Column::new().spacing(gap);
-    for pages in PAGES.chunks(4) {
-        let mut buttons = row![].spacing(gap);
-        for page in pages {
-            buttons = buttons.push(staff_button(
+    let mut buttons: Vec<Element<'_, Message>> = PAGES
+        .iter()
+        .map(|page| {
+            staff_button(
                 look,
                 look.t(page_name(*page)),
                 ButtonKind::Secondary,
                 theme::staff::MENU_BUTTON_WIDTH,
                 Message::Open(*page),
-            ));
-        }
-        grid = grid.push(buttons);
+            )
+        })
+        .collect();
+    if view.help_requested {
+        buttons.push(staff_button(
+            look,
+            look.t(Text::StaffClearHelp),
+            ButtonKind::Primary,
+            theme::staff::MENU_BUTTON_WIDTH,
+            Message::ClearHelp,
+        ));
     }
-    content.push(container(grid).center_x(Length::Fill)).into()
+    column![
+        boxed(look, BoxKind::Panel, state.into()),
+        grid(look, buttons, COLUMNS),
+    ]
+    .spacing(look.px(theme::GAP))
+    .width(Length::Fill)
+    .into()
 }

@@ -242,4 +242,27 @@ mod tests {
         let at = time::macros::datetime!(2026-05-09 06:03:22 UTC);
         assert_eq!(time_words(at), "05-09 14:03:22");
     }
+
+    #[test]
+    fn known_codes_are_said_in_words_and_others_shown_as_they_are() {
+        let look = Look::default();
+        assert_eq!(
+            sync::error_words(look, "the central service refused: x (y)"),
+            "服务中心拒绝了请求"
+        );
+        assert_eq!(sync::error_words(look, "disk full"), "disk full");
+        assert_eq!(devices::error_words(look, "cover-open"), "开盖");
+        assert_eq!(
+            devices::error_words(look, "reader R unplugged"),
+            "reader R unplugged"
+        );
+        assert_eq!(
+            counts::reason_words(look, "not_real_name_verified"),
+            "没有实名认证"
+        );
+        assert_eq!(
+            counts::reason_words(look, "conflict_active_code"),
+            "conflict_active_code"
+        );
+    }
 }

@@ -7,7 +7,7 @@ use iced::{Element, Length};
 
 use crate::staff::StaffButton;
 use crate::ui::theme::{self, ButtonKind};
-use crate::ui::widgets::{body, heading};
+use crate::ui::widgets::{fault_line, line};
 use crate::ui::{Action, Look, Text};
 
 /// What the keypad shows (from the engine's view).
@@ -50,31 +50,26 @@ pub fn dots(n: usize) -> String {
 
 /// The content of the keypad screen.
 pub fn view<'a>(state: State<'a>, look: Look) -> Element<'a, Message> {
-    let mut left = column![
-        body(look, look.fill(Text::StaffWho, &[("name", state.staff)])),
-        heading(look, look.t(Text::StaffPinTitle)),
+    // Left-aligned beside the keypad: on a fullscreen demo the simulator panel covers the
+    // right of the screen (theme::staff::REACH).
+    let mut info = column![
+        line(look, look.fill(Text::StaffWho, &[("name", state.staff)])),
+        text(look.t(Text::StaffPinTitle)).size(look.px(theme::HEADING)),
     ]
     .spacing(look.px(theme::GAP))
     .width(Length::Fill);
-    // The dots' line keeps its height while empty, so the keypad never moves.
+    // The dots' line keeps its height while empty, so nothing moves as digits are typed.
     let shown = if state.digits == 0 {
         text(look.t(Text::StaffPinHint)).size(look.px(theme::staff::LINE))
     } else {
         text(dots(state.digits)).size(look.px(theme::staff::DOTS))
     };
-    left = left.push(
-        container(shown)
-            .center_x(Length::Fill)
-            .center_y(Length::Fixed(look.px(theme::staff::DOTS * 1.4))),
-    );
+    info = info.push(container(shown).center_y(Length::Fixed(look.px(theme::staff::DOTS * 1.4))));
     if state.wrong_pin {
-        left = left.push(
-            text(look.fill(Text::StaffPinWrong, &[("n", &state.tries_left.to_string())]))
-                .size(look.px(theme::BODY))
-                .color(theme::colour::FAULT)
-                .width(Length::Fill)
-                .align_x(Horizontal::Center),
-        );
+        info = info.push(fault_line(
+            look,
+            look.fill(Text::StaffPinWrong, &[("n", &state.tries_left.to_string())]),
+        ));
     }
 
     let key = |label: String, kind: ButtonKind, message: Message| -> Element<'a, Message> {
@@ -116,11 +111,8 @@ pub fn view<'a>(state: State<'a>, look: Look) -> Element<'a, Message> {
         .spacing(gap),
     );
 
-    row![
-        container(left).center_y(Length::Fill).width(Length::Fill),
-        keypad,
-    ]
-    .spacing(look.px(theme::MARGIN))
-    .align_y(Vertical::Center)
-    .into()
+    row![keypad, container(info).center_y(Length::Fill)]
+        .spacing(look.px(theme::MARGIN * 2.0))
+        .align_y(Vertical::Center)
+        .into()
 }

@@ -1,13 +1,13 @@
 //! Taking the kiosk out of service with one of the fixed reasons (打印机维护, 读卡器故障, 网络故障,
 //! 其他维护: there is no keyboard), and back in service; what residents see now.
 
-use iced::widget::{Column, column, row};
+use iced::widget::{Column, column};
 use iced::{Element, Length};
 
 use super::menu::service_words;
 use crate::staff::{OutOfServiceReason, StaffButton, StaffView};
 use crate::ui::theme::{self, BoxKind, ButtonKind};
-use crate::ui::widgets::{body, boxed, button_row, fault_line, line, staff_button};
+use crate::ui::widgets::{boxed, button_row, fault_line, grid, line, staff_button};
 use crate::ui::{Action, Look, Text};
 
 /// What can be touched here.
@@ -53,20 +53,22 @@ pub fn view(view: &StaffView, look: Look) -> Element<'_, Message> {
         .spacing(look.px(theme::GAP * 1.5))
         .width(Length::Fill);
     if view.in_service {
-        let gap = look.px(theme::staff::BUTTON_GAP);
-        let buttons = OutOfServiceReason::ALL.map(|reason| {
-            staff_button(
-                look,
-                look.t(reason_words(reason)),
-                ButtonKind::Secondary,
-                theme::staff::MENU_BUTTON_WIDTH,
-                Message::TakeOut(reason),
-            )
-        });
+        let buttons = OutOfServiceReason::ALL
+            .into_iter()
+            .map(|reason| {
+                staff_button(
+                    look,
+                    look.t(reason_words(reason)),
+                    ButtonKind::Secondary,
+                    theme::staff::MENU_BUTTON_WIDTH,
+                    Message::TakeOut(reason),
+                )
+            })
+            .collect();
         content = content
-            .push(body(look, look.t(Text::ServiceTakeOut)))
-            .push(iced::widget::container(row(buttons).spacing(gap)).center_x(Length::Fill))
-            .push(body(look, look.t(Text::ServiceOutNote)));
+            .push(line(look, look.t(Text::ServiceTakeOut)))
+            .push(grid(look, buttons, 2))
+            .push(line(look, look.t(Text::ServiceOutNote)));
     } else {
         content = content.push(button_row(
             look,

@@ -25,6 +25,26 @@ pub fn update(message: Message) -> Action {
     }
 }
 
+/// The sync's last error in words: the kinds the central client reports are said plainly (what
+/// follows them is the technical detail, left out), anything else is shown as it is.
+pub fn error_words(look: Look, error: &str) -> String {
+    let known = [
+        (
+            "the central service is unreachable",
+            Text::SyncErrUnreachable,
+        ),
+        ("the central service refused", Text::SyncErrRefused),
+        (
+            "the central service answered something unreadable",
+            Text::SyncErrBadAnswer,
+        ),
+    ];
+    known
+        .iter()
+        .find(|(prefix, _)| error.starts_with(prefix))
+        .map_or_else(|| clip(error, 80), |(_, text)| look.t(*text).to_owned())
+}
+
 /// The content of the sync page.
 pub fn view(view: &StaffView, look: Look) -> Element<'_, Message> {
     let sync = &view.sync;
@@ -69,7 +89,7 @@ pub fn view(view: &StaffView, look: Look) -> Element<'_, Message> {
     if let Some(error) = &sync.last_error {
         panel = panel.push(fault_line(
             look,
-            look.fill(Text::SyncLastError, &[("error", &clip(error, 80))]),
+            look.fill(Text::SyncLastError, &[("error", &error_words(look, error))]),
         ));
     }
     column![
