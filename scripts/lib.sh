@@ -16,8 +16,12 @@ RUN_PACKAGES=(libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxrender1 libxex
 # packaging test dpkg-deb and dpkg-shlibdeps (dpkg-dev) and systemd-analyze (systemd).
 TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk poppler-utils dpkg-dev
   systemd)
-# The Python packages the tests use (an independent SM2 implementation for the cross-check).
-PYTHON_PACKAGES=(gmssl==3.2.2)
+# The Python packages the tests use (an independent SM2 implementation for the cross-check;
+# Schemathesis, which fuzzes the central's API from its OpenAPI document).
+PYTHON_PACKAGES=(gmssl==3.2.2 schemathesis==4.32.5)
+# What only the benchmarks need (scripts/bench): a virtual X display for the kiosk's window, and
+# Chromium for the side-by-side comparison.
+BENCH_PACKAGES=(xvfb chromium)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -5,6 +5,11 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod checks;
+pub mod engine;
+pub mod flaky_printer;
+pub mod seniors;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
