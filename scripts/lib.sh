@@ -10,9 +10,12 @@ RUN_PACKAGES=(libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxrender1 libxex
   libxkbcommon0 libxkbcommon-x11-0 libwayland-client0 pcscd)
 # What the tests drive for real: the PC/SC daemon with the virtual reader driver (our emulated
 # ID-card reader connects to it), socat for serial pseudo-terminals (the QR scanner), zbarimg
-# (an independent QR decoder for the printed slips), and headless Chromium with a CJK font (the
-# central's web pages, driven over the DevTools protocol and screenshotted).
-TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk)
+# (an independent QR decoder for the printed slips), headless Chromium with a CJK font (the
+# central's web pages, driven over the DevTools protocol and screenshotted), pdftoppm from
+# poppler-utils (renders the venue poster PDF so that zbarimg can read its QR back), and for the
+# packaging test dpkg-deb and dpkg-shlibdeps (dpkg-dev) and systemd-analyze (systemd).
+TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk poppler-utils dpkg-dev
+  systemd)
 # The Python packages the tests use (an independent SM2 implementation for the cross-check;
 # Schemathesis, which fuzzes the central's API from its OpenAPI document).
 PYTHON_PACKAGES=(gmssl==3.2.2 schemathesis==4.32.5)

@@ -35,6 +35,13 @@
 //! [sync]                      # optional
 //! heartbeat_seconds = 30      # 1..=120 (the central shows a kiosk offline after 3 minutes)
 //! upload_seconds = 5          # 1..=3600
+//!
+//! [[staff]]                   # optional, repeated: who may open maintenance mode until the
+//!                             # central's config arrives (`kiosk staff-entry` prints one)
+//! salt_hex = "…"              # 32 lowercase hex characters
+//! id_hash_hex = "…"           # 64 lowercase hex: HMAC-SM3(salt, ID number)
+//! pin_hash = "$argon2id$v=19$…"
+//! name_masked = "李*"
 //! ```
 //!
 //! Relative paths resolve against the directory of the configuration file. Base URLs are kept
@@ -53,6 +60,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use protocol::api::StaffEntry;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -67,6 +75,9 @@ pub struct Config {
     pub devices: Devices,
     /// `[sync]` (defaults when absent).
     pub sync: SyncSection,
+    /// `[[staff]]`: the staff allow-list used until the central's config has been pulled once
+    /// (the central's list, cached in the data directory, replaces it from then on).
+    pub staff: Vec<StaffEntry>,
 }
 
 /// `[kiosk]`: who this kiosk is and where it keeps its files.
@@ -276,6 +287,7 @@ struct RawConfig {
     central: Option<Spanned<RawCentral>>,
     devices: Option<Spanned<RawDevices>>,
     sync: Option<Spanned<RawSync>>,
+    staff: Option<Vec<Spanned<RawStaff>>>,
 }
 
 #[derive(Deserialize)]
@@ -326,6 +338,15 @@ struct RawPrinter {
     backend: Spanned<String>,
     connection: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+struct RawStaff {
+    salt_hex: Spanned<String>,
+    id_hash_hex: Spanned<String>,
+    pin_hash: Spanned<String>,
+    name_masked: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -414,12 +435,47 @@ fn parse_with_base(text: &str, file: &str, base: &Path) -> Result<Config, Config
         Some(sync) => check_sync(&src, sync.get_ref())?,
         None => SyncSection::default(),
     };
+    let staff = raw
+        .staff
+        .unwrap_or_default()
+        .iter()
+        .map(|entry| check_staff(&src, entry.get_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Config {
         kiosk,
         central,
         devices,
         sync,
+        staff,
     })
+}
+
+fn check_staff(src: &Source<'_>, raw: &RawStaff) -> Result<StaffEntry, ConfigError> {
+    use protocol::api::StaffEntryError as E;
+    let entry = StaffEntry {
+        salt_hex: raw.salt_hex.get_ref().clone(),
+        id_hash_hex: raw.id_hash_hex.get_ref().clone(),
+        pin_hash: raw.pin_hash.get_ref().clone(),
+        name_masked: raw.name_masked.get_ref().clone(),
+    };
+    if entry.name_masked.trim().is_empty() {
+        return Err(src.at(&raw.name_masked, "name_masked is empty"));
+    }
+    match entry.check() {
+        Ok(()) => Ok(entry),
+        Err(error) => {
+            let at = match error {
+                E::BadSalt => &raw.salt_hex,
+                E::BadIdHash => &raw.id_hash_hex,
+                E::BadPinHash | E::BadPin => &raw.pin_hash,
+                E::NoName => &raw.name_masked,
+            };
+            Err(src.at(
+                at,
+                format!("{error} (`kiosk staff-entry` prints a [[staff]] entry)"),
+            ))
+        }
+    }
 }
 
 fn check_kiosk(src: &Source<'_>, raw: &RawKiosk) -> Result<KioskSection, ConfigError> {

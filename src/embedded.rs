@@ -5,8 +5,13 @@
 //!
 //! Its data directory is separate from the kiosk's (the sibling `central` by default), so that
 //! the kiosk's own data directory never holds a citizen record.
+//!
+//! A [`Switch`] stops the service and starts it again on the same address and data directory:
+//! the simulator panel's "central reachable / not reachable", for showing what the kiosk does
+//! while the central cannot be reached.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -56,4 +61,67 @@ pub async fn start(data_dir: &Path, kiosk_id: &str) -> Result<Embedded> {
     );
     tracing::info!(addr = %running.addr, "embedded central service started");
     Ok(Embedded { running, settings })
+}
+
+/// The embedded service, which can be stopped and started again (on the same address and data
+/// directory, so that the kiosk's client reaches it as before). Clones control the same service.
+#[derive(Clone)]
+pub struct Switch(Arc<tokio::sync::Mutex<SwitchState>>);
+
+struct SwitchState {
+    data_dir: PathBuf,
+    addr: SocketAddr,
+    running: Option<Running>,
+}
+
+impl std::fmt::Debug for Switch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Switch").finish_non_exhaustive()
+    }
+}
+
+impl Switch {
+    /// The switch over a started service whose data lives in `data_dir`.
+    pub fn new(data_dir: &Path, running: Running) -> Switch {
+        Switch(Arc::new(tokio::sync::Mutex::new(SwitchState {
+            data_dir: data_dir.to_owned(),
+            addr: running.addr,
+            running: Some(running),
+        })))
+    }
+
+    /// Whether the service runs.
+    pub async fn is_running(&self) -> bool {
+        self.0.lock().await.running.is_some()
+    }
+
+    /// Stops the service (`false`: its connections are closed and nothing listens on its port)
+    /// or starts it again on the same address (`true`). Doing what is already so does nothing.
+    ///
+    /// # Errors
+    /// When the service does not stop cleanly, or cannot start (the port was taken meanwhile).
+    pub async fn set_reachable(&self, reachable: bool) -> Result<()> {
+        let mut state = self.0.lock().await;
+        if reachable && state.running.is_none() {
+            let options = ServeOptions {
+                data: DataDir::new(&state.data_dir),
+                listen: state.addr,
+                // Seeded at the first start.
+                demo: false,
+                names: Vec::new(),
+            };
+            let running = central::server::start(&options, Arc::new(SystemClock))
+                .await
+                .context("starting the embedded central service again")?;
+            tracing::info!(addr = %running.addr, "embedded central service started again");
+            state.running = Some(running);
+        } else if !reachable && let Some(running) = state.running.take() {
+            running
+                .shutdown()
+                .await
+                .context("stopping the embedded central service")?;
+            tracing::info!("embedded central service stopped");
+        }
+        Ok(())
+    }
 }

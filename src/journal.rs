@@ -383,26 +383,7 @@ impl Journal {
                 "SELECT id, at, kind, detail_json FROM events WHERE uploaded_at IS NULL \
                  ORDER BY seq LIMIT ?1",
             )?;
-            let rows = stmt.query_map(params![limit], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                ))
-            })?;
-            let mut events = Vec::new();
-            for row in rows {
-                let (id, at, kind, detail) = row?;
-                events.push(JournalEvent {
-                    id: Uuid::parse_str(&id).map_err(|_| corrupt("events.id"))?,
-                    at: timestamp_from_text(&at, "events.at")?,
-                    kind: enum_from_text(&kind, "events.kind")?,
-                    detail: serde_json::from_str(&detail)
-                        .map_err(|_| corrupt("events.detail_json"))?,
-                });
-            }
-            Ok(events)
+            read_events(&mut stmt, params![limit])
         })
     }
 
@@ -784,6 +765,63 @@ impl Journal {
             })
         })
     }
+
+    /// The latest events of these kinds, newest first, at most `limit` (the staff screen's
+    /// recent errors; the last out-of-service or back-in-service at start).
+    ///
+    /// # Errors
+    /// SQLite errors, or a stored event this build cannot read.
+    pub fn recent_events(
+        &self,
+        kinds: &[JournalKind],
+        limit: usize,
+    ) -> Result<Vec<JournalEvent>, JournalError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let kinds = kinds
+            .iter()
+            .map(enum_to_text)
+            .collect::<Result<Vec<_>, _>>()?;
+        let kinds = serde_json::to_string(&kinds).map_err(|_| corrupt("kinds"))?;
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT id, at, kind, detail_json FROM events \
+                 WHERE kind IN (SELECT value FROM json_each(?1)) ORDER BY seq DESC LIMIT ?2",
+            )?;
+            read_events(&mut stmt, params![kinds, limit])
+        })
+    }
+
+    /// Events of one kind since `since`, counted by the value of one detail key (`reason`), most
+    /// frequent first (then by value); events without the key count under `""`.
+    ///
+    /// # Errors
+    /// SQLite errors, or `since` outside the storable range.
+    pub fn count_by_detail_since(
+        &self,
+        kind: JournalKind,
+        key: &str,
+        since: OffsetDateTime,
+    ) -> Result<Vec<(String, u64)>, JournalError> {
+        let since = timestamp_to_text(since)?;
+        let kind = enum_to_text(&kind)?;
+        let path = format!("$.\"{}\"", key.replace('"', ""));
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT COALESCE(json_extract(detail_json, ?3), '') AS value, COUNT(*) AS n \
+                 FROM events WHERE kind = ?1 AND at >= ?2 \
+                 GROUP BY value ORDER BY n DESC, value",
+            )?;
+            let rows = stmt.query_map(params![kind, since, path], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            let mut counts = Vec::new();
+            for row in rows {
+                let (value, n) = row?;
+                counts.push((value, u64::try_from(n).unwrap_or(0)));
+            }
+            Ok(counts)
+        })
+    }
 }
 
 impl Attempt {
@@ -1122,6 +1160,32 @@ fn enum_to_text<T: Serialize>(value: &T) -> Result<String, JournalError> {
 /// A unit-variant enum from its stored serde name.
 fn enum_from_text<T: DeserializeOwned>(text: &str, column: &str) -> Result<T, JournalError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| corrupt(column))
+}
+
+/// Reads `id, at, kind, detail_json` rows of the events table as events.
+fn read_events(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<JournalEvent>, JournalError> {
+    let rows = stmt.query_map(params, |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut events = Vec::new();
+    for row in rows {
+        let (id, at, kind, detail) = row?;
+        events.push(JournalEvent {
+            id: Uuid::parse_str(&id).map_err(|_| corrupt("events.id"))?,
+            at: timestamp_from_text(&at, "events.at")?,
+            kind: enum_from_text(&kind, "events.kind")?,
+            detail: serde_json::from_str(&detail).map_err(|_| corrupt("events.detail_json"))?,
+        });
+    }
+    Ok(events)
 }
 
 fn corrupt(column: &str) -> JournalError {

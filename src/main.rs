@@ -1,7 +1,9 @@
 //! The kiosk binary: the command line around the kiosk library. `kiosk [--config FILE]` runs
 //! the kiosk with its screens; `kiosk run-once` runs one resident session without a screen;
-//! `kiosk sync` settles and uploads what the journal holds; `kiosk doctor` checks the devices;
-//! `kiosk sample-code` issues and draws a sample code with a throw-away key.
+//! `kiosk sync` settles and uploads what the journal holds; `kiosk doctor` checks the devices
+//! (`kiosk doctor all`: everything as one JSON object, for remote support); `kiosk staff-entry`
+//! prints a `[[staff]]` entry for kiosk.toml; `kiosk sample-code` issues and draws a sample code
+//! with a throw-away key.
 
 mod doctor;
 
@@ -10,18 +12,12 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kiosk::config::Config;
+use kiosk::sample::Sample;
 use protocol::api::Action;
-use protocol::code::{CODE_ID_LEN, OfflineCode};
-use protocol::keys::{KeySet, PRIVATE_KEY_LEN, Signer, SoftwareSigner};
+use protocol::code::OfflineCode;
+use protocol::keys::Signer;
 use qrcode::render::unicode::Dense1x2;
 use qrcode::{EcLevel, QrCode};
-use time::{OffsetDateTime, UtcOffset};
-
-/// Shanghai is UTC+8 all year.
-const SHANGHAI: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => UtcOffset::UTC,
-};
 
 /// The 随申码 offline-code kiosk.
 #[derive(Debug, Parser)]
@@ -63,6 +59,19 @@ enum Command {
         #[arg(long)]
         scan: Option<String>,
     },
+    /// Prints a [[staff]] entry for kiosk.toml: who may open maintenance mode on a kiosk that has
+    /// not yet pulled the central's staff list. The PIN (4 to 8 digits) is read from standard
+    /// input, never from the command line.
+    StaffEntry {
+        /// The staff member's ID number (only its keyed hash is printed).
+        #[arg(long)]
+        id_number: String,
+        /// The staff member's name (printed masked).
+        #[arg(long)]
+        name: String,
+    },
+    /// Checks a configuration file, its devices and the central service: one line per check.
+    CheckConfig(kiosk::check_config::Args),
     /// Settles unfinished issuance attempts with the central and uploads the journal, then exits.
     Sync {
         /// The configuration file.
@@ -156,6 +165,10 @@ fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 Ok(std::process::ExitCode::FAILURE)
             }
         }
+        Some(Command::StaffEntry { id_number, name }) => {
+            staff_entry(&id_number, &name).map(|()| std::process::ExitCode::SUCCESS)
+        }
+        Some(Command::CheckConfig(args)) => kiosk::check_config::run(&args),
         Some(Command::Sync { config, timeout }) => {
             let config = Config::load(&config)?;
             let report = runtime()?.block_on(kiosk::engine::sync_now(
@@ -181,61 +194,10 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-/// A sample code signed with a throw-away key, and the key set that verifies it: for showing the
-/// pipeline and for test prints. Not valid anywhere else.
-pub(crate) struct Sample {
-    /// The code.
-    code: OfflineCode,
-    /// Its signer.
-    signer: SoftwareSigner,
-    /// Today in Shanghai.
-    today: time::Date,
-}
-
-impl Sample {
-    fn new() -> Result<Self> {
-        let signer = throwaway_signer()?;
-        let mut code_id = [0u8; CODE_ID_LEN];
-        getrandom::fill(&mut code_id).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let today = OffsetDateTime::now_utc().to_offset(SHANGHAI).date();
-        let code =
-            OfflineCode::issue(&signer, code_id, 1, today).context("issuing the sample code")?;
-        Ok(Self {
-            code,
-            signer,
-            today,
-        })
-    }
-
-    fn keys(&self) -> KeySet {
-        [(self.signer.kid(), self.signer.public_key())]
-            .into_iter()
-            .collect()
-    }
-
-    /// The slip a test print carries.
-    pub(crate) fn slip() -> Result<(printer::slip::SlipContent, KeySet)> {
-        let sample = Self::new()?;
-        let body = sample.code.body();
-        let content = printer::slip::SlipContent {
-            qr_text: sample.code.to_qr_text(),
-            name_masked: "测*样".into(),
-            id_number_masked: "310***********0000".into(),
-            issued_on: body.issued_on(),
-            expires_on: body.expires_on(),
-            serial: body.serial(),
-            reissue: false,
-            kiosk_id: "TEST".into(),
-            printed_at: OffsetDateTime::now_utc(),
-        };
-        Ok((content, sample.keys()))
-    }
-}
-
 fn sample_code() -> Result<()> {
     let sample = Sample::new()?;
-    let (signer, today) = (&sample.signer, sample.today);
-    let text = sample.code.to_qr_text();
+    let (signer, today) = (sample.signer(), sample.today());
+    let text = sample.code().to_qr_text();
 
     // Check it as a verifier would, before showing it: a code that fails is never shown.
     let checked =
@@ -268,13 +230,41 @@ fn sample_code() -> Result<()> {
     Ok(())
 }
 
-fn throwaway_signer() -> Result<SoftwareSigner> {
-    loop {
-        let mut secret = [0u8; PRIVATE_KEY_LEN];
-        getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        // Out of range happens with probability about 2^-32; draw again.
-        if let Ok(signer) = SoftwareSigner::from_private_key(1, &secret) {
-            return Ok(signer);
-        }
+/// `kiosk staff-entry`: reads the PIN from standard input and prints a `[[staff]]` entry.
+fn staff_entry(id_number: &str, name: &str) -> Result<()> {
+    use std::io::{BufRead, IsTerminal};
+    let number = protocol::IdNumber::parse(id_number.trim())
+        .map_err(|e| anyhow::anyhow!("the ID number is not valid: {e}"))?;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "PIN (4 to 8 digits), then Enter:")?;
     }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the PIN from standard input")?;
+    let pin = zeroize::Zeroizing::new(line.trim().to_owned());
+    zeroize::Zeroize::zeroize(&mut line);
+    let mut salt = [0u8; protocol::api::STAFF_SALT_LEN];
+    let mut pin_salt = [0u8; protocol::api::STAFF_SALT_LEN];
+    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut pin_salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let entry = protocol::api::StaffEntry::new(&number, name, &pin, salt, pin_salt)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", staff_toml(&entry))?;
+    Ok(())
+}
+
+/// A `[[staff]]` table for kiosk.toml.
+fn staff_toml(entry: &protocol::api::StaffEntry) -> String {
+    // The values are hex, a PHC string and a masked name: TOML basic strings need escaping for
+    // `"` and `\` only, which none of them hold but the name might.
+    let name = entry.name_masked.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        "[[staff]]\nsalt_hex = \"{}\"\nid_hash_hex = \"{}\"\npin_hash = \"{}\"\nname_masked = \"{name}\"\n",
+        entry.salt_hex, entry.id_hash_hex, entry.pin_hash
+    )
 }

@@ -314,6 +314,7 @@ fn every_error_is_said_in_plain_words() {
                 screen: Screen::Error { error, can_retry },
                 countdown: None,
                 help_requested: false,
+                staff: None,
             };
             let kiosk = kiosk::ui::Kiosk::new(frame);
             let texts = texts_of(&kiosk);

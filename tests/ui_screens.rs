@@ -1,13 +1,25 @@
-//! Pictures of every screen, rendered headless (iced_test, tiny-skia) at 1920x1080 with the
-//! bundled font, and compared with the ones checked into `docs/screens/`. A missing picture is
-//! written (and the test passes); to redraw them all after changing the screens, run with
-//! `KIOSK_UPDATE_SCREENS=1`, look at them, and commit them.
+//! Pictures of every screen (the residents' and the hall staff's maintenance screens), rendered
+//! headless (iced_test, tiny-skia) at 1920x1080 with the bundled font, and compared with the
+//! ones checked into `docs/screens/`. A missing picture is written (and the test passes); to
+//! redraw them all after changing the screens, run with `KIOSK_UPDATE_SCREENS=1`, look at them,
+//! and commit them.
 
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+mod ui_staff_support;
 mod ui_support;
 
 use iced::{Size, Theme};
 use iced_test::Simulator;
 use kiosk::flow::{FlowError, Screen, Unavailable};
+use kiosk::staff::{
+    OutOfServiceReason, Page, ScanSeen, StaffScreen, StaffView, TestCardResult, TestPrintResult,
+};
 use kiosk::ui::sim_panel::{SimDevices, SimPanel, Suishen};
 use kiosk::ui::{Frame, Kiosk, Lang, Message, Scale};
 use protocol::api::{CodeState, PrintFailure};
@@ -23,7 +35,127 @@ fn frame(screen: Screen) -> Frame {
         screen,
         countdown: None,
         help_requested: false,
+        staff: None,
     }
+}
+
+/// A maintenance screen over home.
+fn staff(view: StaffView) -> Frame {
+    Frame {
+        staff: Some(Box::new(view)),
+        ..frame(Screen::Home {
+            notice_offline: false,
+        })
+    }
+}
+
+fn open(page: Page) -> StaffView {
+    ui_staff_support::view(StaffScreen::Open {
+        staff: "林*岚".to_owned(),
+        page,
+    })
+}
+
+/// The maintenance screens' pictures.
+fn staff_pictures() -> Vec<(&'static str, Frame, Lang)> {
+    use Lang::{En, Zh};
+    let view = ui_staff_support::view;
+    let card = idcard::demo_cards()
+        .into_iter()
+        .next()
+        .unwrap()
+        .masked_view();
+    vec![
+        (
+            "26-staff-card-prompt",
+            staff(view(StaffScreen::CardPrompt)),
+            Zh,
+        ),
+        (
+            "27-staff-pin-wrong",
+            staff(view(StaffScreen::Pin {
+                staff: "林*岚".to_owned(),
+                digits: 2,
+                wrong_pin: true,
+                tries_left: 3,
+            })),
+            Zh,
+        ),
+        (
+            "28-staff-checking",
+            staff(StaffView {
+                auto_exit_in: None,
+                ..view(StaffScreen::Checking {
+                    staff: "林*岚".to_owned(),
+                })
+            }),
+            Zh,
+        ),
+        (
+            "29-staff-locked",
+            staff(StaffView {
+                lockout_seconds_left: 287,
+                ..view(StaffScreen::Locked { seconds_left: 287 })
+            }),
+            Zh,
+        ),
+        (
+            "30-staff-menu-help-requested",
+            staff(StaffView {
+                help_requested: true,
+                ..open(Page::Menu)
+            }),
+            Zh,
+        ),
+        ("31-staff-devices", staff(open(Page::Devices)), Zh),
+        (
+            "32-staff-test-print",
+            staff(StaffView {
+                test_print: Some(TestPrintResult::Printed),
+                ..open(Page::TestPrint)
+            }),
+            Zh,
+        ),
+        (
+            "33-staff-test-card",
+            staff(StaffView {
+                test_card: Some(TestCardResult::Read(card)),
+                ..open(Page::TestCard)
+            }),
+            Zh,
+        ),
+        (
+            "34-staff-test-scan",
+            staff(StaffView {
+                test_scan: Some(ScanSeen::of(&format!("SSM1:{}", "7".repeat(134)))),
+                ..open(Page::TestScan)
+            }),
+            Zh,
+        ),
+        ("35-staff-counts", staff(open(Page::Counts)), Zh),
+        ("36-staff-sync", staff(open(Page::Sync)), Zh),
+        ("37-staff-service", staff(open(Page::Service)), Zh),
+        (
+            "38-staff-service-out",
+            staff(StaffView {
+                in_service: false,
+                out_of_service_reason: Some(OutOfServiceReason::PrinterMaintenance.words().into()),
+                resident_screen_blocked: true,
+                ..open(Page::Service)
+            }),
+            Zh,
+        ),
+        ("39-staff-errors", staff(open(Page::Errors)), Zh),
+        (
+            "40-staff-auto-exit",
+            staff(StaffView {
+                auto_exit_in: Some(25),
+                ..open(Page::Devices)
+            }),
+            Zh,
+        ),
+        ("41-staff-menu-english", staff(open(Page::Menu)), En),
+    ]
 }
 
 fn confirm(offer: Offer, code: CodeState) -> Screen {
@@ -154,6 +286,9 @@ fn pictures() -> Vec<(&'static str, Frame, Lang)> {
             Zh,
         ),
     ]
+    .into_iter()
+    .chain(staff_pictures())
+    .collect()
 }
 
 fn update_requested() -> bool {
@@ -206,7 +341,9 @@ fn the_simulator_panel_looks_as_pictured() {
         ],
         mint: std::sync::Arc::new(|_| Ok("SUISHEN-DEMO".to_owned())),
     };
-    let panel = SimPanel::new(devices, Some(suishen)).unwrap();
+    let panel = SimPanel::new(devices, Some(suishen))
+        .unwrap()
+        .with_central(std::sync::Arc::new(|_| Ok(())));
     let mut ui = Simulator::with_size(settings(), Size::new(620.0, 920.0), panel.view());
     check("25-simulator-panel", ui.snapshot(&Theme::Light).unwrap()).unwrap();
 }
@@ -283,4 +420,61 @@ fn no_text_a_resident_sees_is_smaller_than_body_text() {
             );
         }
     }
+}
+
+#[test]
+fn staff_touch_targets_stay_clear_of_the_simulator_panel() {
+    // On a fullscreen demo the simulator panel covers the top right of the screen: every button
+    // of a maintenance screen is left of it or in the footer.
+    use kiosk::ui::Text as T;
+    let reach = kiosk::ui::theme::staff::REACH;
+    let mut labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+    let mut texts = vec![
+        T::StaffPinDelete,
+        T::StaffPinSubmit,
+        T::TestPrintButton,
+        T::SyncNow,
+        T::ServiceBackIn,
+        T::StaffClearHelp,
+        T::StaffCancel,
+        T::StaffBackToMenu,
+        T::StaffExit,
+        T::StaffKeepOpen,
+    ];
+    for page in kiosk::ui::staff::menu::PAGES {
+        texts.push(kiosk::ui::staff::page_name(page));
+    }
+    for reason in OutOfServiceReason::ALL {
+        texts.push(kiosk::ui::staff::service::reason_words(reason));
+    }
+    for text in texts {
+        labels.push(text.zh().to_owned());
+        labels.push(text.en().to_owned());
+    }
+    let mut checked = 0;
+    for (name, frame, lang) in staff_pictures() {
+        let mut kiosk = Kiosk::new(Frame::default());
+        if lang == Lang::En {
+            let _ = kiosk.update(Message::Home(
+                kiosk::ui::screens::home::Message::ToggleLanguage,
+            ));
+        }
+        let _ = kiosk.update(Message::Frame(Box::new(frame)));
+        let mut ui = Simulator::with_size(settings(), Size::new(1920.0, 1080.0), kiosk.view());
+        let _ = ui.find(|candidate: iced_test::selector::Candidate<'_>| {
+            if let iced_test::selector::Candidate::Text {
+                content, bounds, ..
+            } = candidate
+                && labels.iter().any(|label| label == content)
+            {
+                checked += 1;
+                assert!(
+                    bounds.x + bounds.width <= reach || bounds.y >= 920.0,
+                    "{name}: {content:?} is under the simulator panel at {bounds:?}"
+                );
+            }
+            None::<()>
+        });
+    }
+    assert!(checked > 50, "{checked}");
 }

@@ -91,6 +91,7 @@ fn a_code_that_cannot_be_made_is_said_plainly() {
     assert_eq!(panel.last(), Some("没有成功：出示 李建国 的随申码"));
 }
 
+#[cfg(feature = "embedded-central")]
 #[test]
 fn the_embedded_central_offers_one_citizen_per_journey() {
     let dir = tempfile::tempdir().unwrap();

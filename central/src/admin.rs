@@ -1,6 +1,7 @@
 //! What an operator does on a data directory, whether or not `serve` is running on it: enrol a
-//! kiosk, add token holders, import citizens, report a code lost, set a colour, print a 随申码
-//! token. The command line prints what these return; tests call them directly.
+//! kiosk, add token holders, enrol or remove hall staff, import citizens, report a code lost, set
+//! a colour, print a 随申码 token, delete venue entries past their retention. The command line
+//! prints what these return; tests call them directly.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -8,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use protocol::IdNumber;
-use protocol::api::Color;
+use protocol::api::{Color, STAFF_SALT_LEN, StaffEntry};
 use time::OffsetDateTime;
 
 use crate::model::{Citizen, CodeRecord, KioskRecord, Role};
@@ -140,9 +141,54 @@ pub fn set_color(data: &DataDir, id_number: &str, color: Color) -> Result<()> {
     }
 }
 
+/// Deletes the venue entries older than 28 days at `now` (what `serve` does every hour);
+/// returns how many.
+pub fn purge_entries(data: &DataDir, now: OffsetDateTime) -> Result<u64> {
+    let store = data.store()?;
+    Ok(crate::venues::purge_expired_entries(&store, now)?)
+}
+
 /// A current 随申码 token for the person.
 pub fn suishen_code(data: &DataDir, id_number: &str, now: OffsetDateTime) -> Result<String> {
     let store = data.store()?;
     let citizen = find_citizen(&store, id_number)?;
     Ok(data.suishen_secret()?.issue(citizen.id, now))
+}
+
+/// Enrols a hall staff member in the kiosk configuration (every kiosk pulls it: the version goes
+/// up), replacing an earlier entry for the same ID number; returns the new config version.
+///
+/// Only a keyed hash of the ID number (under a random salt of the entry's own), the masked name
+/// and an argon2id hash of the PIN are stored.
+pub fn add_staff(data: &DataDir, id_number: &str, name: &str, pin: &str) -> Result<u64> {
+    let id_number = parse_id(id_number)?;
+    let mut salt = [0u8; STAFF_SALT_LEN];
+    let mut pin_salt = [0u8; STAFF_SALT_LEN];
+    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut pin_salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let entry = StaffEntry::new(&id_number, name, pin, salt, pin_salt)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = data.store()?;
+    let mut config = store.kiosk_config()?;
+    config
+        .staff
+        .retain(|known| !known.matches_id_number(&id_number));
+    config.staff.push(entry);
+    Ok(store.set_kiosk_config(&config)?)
+}
+
+/// Removes the hall staff member with this ID number from the kiosk configuration; returns the
+/// new config version.
+pub fn remove_staff(data: &DataDir, id_number: &str) -> Result<u64> {
+    let id_number = parse_id(id_number)?;
+    let store = data.store()?;
+    let mut config = store.kiosk_config()?;
+    let before = config.staff.len();
+    config
+        .staff
+        .retain(|known| !known.matches_id_number(&id_number));
+    if config.staff.len() == before {
+        bail!("no staff member with this ID number is enrolled");
+    }
+    Ok(store.set_kiosk_config(&config)?)
 }

@@ -9,12 +9,23 @@
 //!
 //! This module is data and drawing only: the codes that some people should hold are described by
 //! [`DemoCode`] and created by the caller through the normal issuing path.
+//!
+//! The demo also has one hall staff member for maintenance mode ([`DEMO_STAFF_ID_NUMBER`],
+//! [`DEMO_STAFF_NAME`], PIN [`DEMO_STAFF_PIN`]): not a citizen, only a staff entry in the kiosk
+//! config.
 
 use protocol::IdNumber;
 use protocol::api::Color;
 use protocol::idnumber::check_character;
 
 use crate::model::{NewCitizen, StoredPhoto};
+
+/// The demo hall staff member's (fictional) ID number.
+pub const DEMO_STAFF_ID_NUMBER: &str = "310101198507010015";
+/// The demo hall staff member's name.
+pub const DEMO_STAFF_NAME: &str = "林晓岚";
+/// The demo hall staff member's PIN (the demo only: a real one is chosen by its holder).
+pub const DEMO_STAFF_PIN: &str = "1234";
 
 /// Width of the demo portraits, in pixels (ID-photo proportions, 2 x 102).
 pub const PHOTO_WIDTH: u32 = 204;

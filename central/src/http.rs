@@ -22,7 +22,8 @@ use protocol::api::{
     IdentifyRequest, IdentifyResponse, IssueRequest, IssuedCode, JournalAck, JournalBatch,
     KeyEntry, KeysResponse, KioskConfig, KioskDirectory, KioskListing, Person, Photo,
     PrintFailedRequest, PrintedRequest, ReportLostRequest, ReportLostResponse, SessionToken,
-    Validity, VerifyRequest, VerifyResponse, VerifyResult, routes,
+    Validity, VenueScanRequest, VenueScanResponse, VerifyRequest, VerifyResponse, VerifyResult,
+    routes,
 };
 use protocol::code::{CodeError, OfflineCode, VALIDITY_DAYS};
 use protocol::eligibility::{self, Facts};
@@ -63,6 +64,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", routes::VERIFY),
     ("POST", routes::REPORT_LOST),
     ("GET", routes::KIOSKS),
+    ("POST", routes::VENUE_SCANS),
     ("GET", OPENAPI_PATH),
 ];
 
@@ -98,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::VERIFY, post(verify))
         .route(routes::REPORT_LOST, post(report_lost))
         .route(routes::KIOSKS, get(kiosks))
+        .route(routes::VENUE_SCANS, post(venue_scan))
         .route(OPENAPI_PATH, get(openapi))
         .merge(crate::pages::router())
         .fallback(not_found)
@@ -185,7 +188,10 @@ async fn method_not_allowed() -> ApiError {
 
 /// Runs `f` on the issuer keys, re-read first if the key directory changed (a key rotated by the
 /// command line while serving).
-fn with_keys<T>(state: &AppState, f: impl FnOnce(&IssuerKeys) -> T) -> Result<T, ApiError> {
+pub(crate) fn with_keys<T>(
+    state: &AppState,
+    f: impl FnOnce(&IssuerKeys) -> T,
+) -> Result<T, ApiError> {
     let mut keys = state
         .keys
         .lock()
@@ -676,6 +682,10 @@ async fn verify(
 
 /// Verifies a scanned payload for a verifier and logs the verification: the code path of
 /// `POST /v1/verify`, shared with the verifier page.
+///
+/// A verifier bound to a venue (a door verifier, see [`crate::venues`]) is refused with
+/// `venue_not_active` while the venue is not approved, and each of their `valid` verdicts records
+/// an entry at the venue with the holder's colour.
 pub(crate) async fn verify_payload(
     state: &AppState,
     verifier: &Principal,
@@ -683,6 +693,15 @@ pub(crate) async fn verify_payload(
 ) -> Result<VerifyResponse, ApiError> {
     let now = state.clock.now();
     let today = state.clock.today();
+    if let Some(venue_id) = verifier.venue {
+        let venue = blocking(state, move |store| store.venue(venue_id)).await?;
+        if venue.is_none_or(|v| v.status != crate::venues::VenueStatus::Approved) {
+            return Err(ApiError::new(
+                ErrorCode::VenueNotActive,
+                "this verifier's venue is not approved (or is suspended): nothing was checked",
+            ));
+        }
+    }
     let key_set = with_keys(state, IssuerKeys::key_set)?;
     let watermark = format!(
         "{} · {} · {}",
@@ -740,6 +759,25 @@ pub(crate) async fn verify_payload(
                         CodeStatus::Active => VerifyResult::Valid,
                     };
                     let valid = response.result == VerifyResult::Valid;
+                    if let (true, Some(venue)) = (valid, verifier.venue) {
+                        let entry = crate::venues::NewEntry {
+                            venue,
+                            at: now,
+                            citizen: citizen.id,
+                            color: citizen.color,
+                            via: crate::venues::EntryVia::DoorVerifier {
+                                verifier: verifier.id,
+                            },
+                        };
+                        let recorded =
+                            blocking(state, move |store| store.record_entry(&entry)).await?;
+                        if recorded.is_err() {
+                            return Err(ApiError::new(
+                                ErrorCode::VenueNotActive,
+                                "this verifier's venue is not approved (or is suspended)",
+                            ));
+                        }
+                    }
                     response.serial = Some(record.serial);
                     response.expires_on = Some(record.expires_on);
                     response.color = valid.then_some(citizen.color);
@@ -844,6 +882,14 @@ async fn kiosks(State(state): State<AppState>) -> Result<Json<KioskDirectory>, A
         .map(|(k, h)| listing(k, h.as_ref(), now))
         .collect();
     Ok(Json(KioskDirectory { kiosks }))
+}
+
+async fn venue_scan(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<VenueScanRequest>,
+) -> Result<Response, ApiError> {
+    let answer: VenueScanResponse = crate::venues::scan_poster(&state, request).await?;
+    Ok(no_store(Json(answer)))
 }
 
 async fn openapi() -> Response {

@@ -1,6 +1,7 @@
 //! The central service the kiosks sync with: the HTTP API v1 over TLS, storage (SQLite for one
 //! node, PostgreSQL for several), issuer signing keys, and the web pages for verifiers, the kiosk
-//! directory and the fleet view. It never depends on the kiosk's UI.
+//! directory and the fleet view, and venue poster codes (单位张贴码). It never depends on the
+//! kiosk's UI.
 
 pub mod admin;
 pub mod clock;
@@ -15,3 +16,4 @@ pub mod server;
 pub mod store;
 pub mod tls;
 pub mod tokens;
+pub mod venues;

@@ -1,6 +1,7 @@
 //! The `central` binary: `serve` runs the service; the other subcommands are what an operator does
-//! on the data directory of a running service (enrol a kiosk or a verifier, import citizens,
-//! report a code lost, set a colour, print a 随申码 token, rotate the issuer key). The service sees
+//! on the data directory of a running service (enrol a kiosk or a verifier, enrol or remove hall
+//! staff, import citizens, report a code lost, set a colour, print a 随申码 token, rotate the
+//! issuer key, delete venue entries past their retention). The service sees
 //! each change at once: they share the SQLite database and the key directory.
 
 use std::io::Write;
@@ -99,6 +100,27 @@ enum Command {
         #[arg(long, default_value = "")]
         org: String,
     },
+    /// Enrols a hall staff member for maintenance mode on every kiosk (kiosks pull the change
+    /// with their next heartbeat). The PIN (4 to 8 digits) is read from standard input, never
+    /// from the command line. Enrolling the same ID number again replaces the entry.
+    AddStaff {
+        #[command(flatten)]
+        data: Data,
+        /// The staff member's ID number (only a keyed hash is stored).
+        #[arg(long)]
+        id_number: String,
+        /// The staff member's name (only the masked form is stored).
+        #[arg(long)]
+        name: String,
+    },
+    /// Removes a hall staff member from maintenance mode on every kiosk.
+    RemoveStaff {
+        #[command(flatten)]
+        data: Data,
+        /// The staff member's ID number.
+        #[arg(long)]
+        id_number: String,
+    },
     /// Reports a person's active code lost: it stops verifying at once.
     ReportLost {
         #[command(flatten)]
@@ -128,6 +150,11 @@ enum Command {
     },
     /// Makes a new issuer key; new codes use it, codes signed before keep verifying.
     RotateKey {
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Deletes venue entries older than 28 days now (`serve` also does it every hour).
+    PurgeEntries {
         #[command(flatten)]
         data: Data,
     },
@@ -208,6 +235,24 @@ fn main() -> Result<()> {
             };
             print_token(&DataDir::new(data.data), role, &name, &org)
         }
+        Command::AddStaff {
+            data,
+            id_number,
+            name,
+        } => {
+            let pin = read_pin()?;
+            let version = admin::add_staff(&DataDir::new(data.data), &id_number, &name, &pin)?;
+            say(&format!(
+                "staff member {} enrolled; kiosk config version {version}",
+                protocol::mask::mask_name(name.trim())
+            ))
+        }
+        Command::RemoveStaff { data, id_number } => {
+            let version = admin::remove_staff(&DataDir::new(data.data), &id_number)?;
+            say(&format!(
+                "staff member removed; kiosk config version {version}"
+            ))
+        }
         Command::ReportLost { data, id_number } => {
             let lost = admin::report_lost(&DataDir::new(data.data), &id_number, now)?;
             say(&format!(
@@ -237,6 +282,12 @@ fn main() -> Result<()> {
             let kid = DataDir::new(data.data).issuer_keys()?.rotate()?;
             say(&format!("new issuer key kid {kid}"))
         }
+        Command::PurgeEntries { data } => {
+            let removed = admin::purge_entries(&DataDir::new(data.data), now)?;
+            say(&format!(
+                "deleted {removed} venue entries older than 28 days"
+            ))
+        }
     }
 }
 
@@ -255,6 +306,27 @@ fn init_logging() {
     } else {
         builder.init();
     }
+}
+
+/// The PIN from standard input (one line; a prompt on standard error when it is a terminal).
+fn read_pin() -> Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        writeln!(std::io::stderr().lock(), "PIN (4 to 8 digits), then Enter:")
+            .context("writing to stderr")?;
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the PIN from standard input")?;
+    let pin = line.trim().to_owned();
+    line.clear();
+    if !protocol::api::valid_pin(&pin) {
+        anyhow::bail!("the PIN must be 4 to 8 digits, given on standard input");
+    }
+    Ok(pin)
 }
 
 fn say(line: &str) -> Result<()> {

@@ -242,6 +242,8 @@ pub struct Principal {
     pub name: String,
     /// The holder's organisation.
     pub org: String,
+    /// For a verifier at a venue's door: the venue their valid scans record entries at.
+    pub venue: Option<crate::venues::VenueRowId>,
 }
 
 /// A short-lived identify session, created by identify and consumed by issuing.

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use protocol::IdNumber;
 use protocol::api::Action;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -110,6 +111,8 @@ pub struct Running {
     pub ca_pem: String,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// Deletes venue entries past their retention, periodically.
+    cleanup: JoinHandle<()>,
 }
 
 impl Running {
@@ -118,6 +121,7 @@ impl Running {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.cleanup.abort();
         self.task
             .await
             .context("the listener task failed")?
@@ -126,7 +130,8 @@ impl Running {
 }
 
 /// Opens the data directory, seeds demo data if asked, binds the listener and starts serving in
-/// the background.
+/// the background, with the clean-up of old venue entries
+/// ([`crate::venues::cleanup_loop`]) beside it.
 pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Running> {
     let data = &options.data;
     let store: Arc<dyn Store> = Arc::new(data.store()?);
@@ -140,6 +145,7 @@ pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Runn
             crate::admin::add_token(data, crate::model::Role::Verifier, "演示核验员", "演示单位")?;
         tracing::info!(token = %token, "demo verifier token");
     }
+    let for_cleanup = (Arc::clone(&store), Arc::clone(&clock));
     let state = AppState {
         store,
         keys: Arc::new(Mutex::new(keys)),
@@ -153,6 +159,7 @@ pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Runn
     let config = pki
         .server_config()
         .context("building the TLS configuration")?;
+    let cleanup = tokio::spawn(crate::venues::cleanup_loop(for_cleanup.0, for_cleanup.1));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(crate::tls::serve(
         listener,
@@ -168,6 +175,7 @@ pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Runn
         ca_pem: pki.ca_pem().to_owned(),
         stop: Some(stop),
         task,
+        cleanup,
     })
 }
 
@@ -213,5 +221,26 @@ pub fn seed_demo(store: &dyn Store, keys: &IssuerKeys, clock: &dyn Clock) -> Res
             store.report_lost(id, now)?;
         }
     }
+    seed_demo_staff(store)
+}
+
+/// Enrols the demo hall staff member unless the kiosk config already has them.
+fn seed_demo_staff(store: &dyn Store) -> Result<()> {
+    use crate::demo::{DEMO_STAFF_ID_NUMBER, DEMO_STAFF_NAME, DEMO_STAFF_PIN};
+    let id_number = IdNumber::parse(DEMO_STAFF_ID_NUMBER)
+        .map_err(|e| anyhow::anyhow!("the demo staff number: {e}"))?;
+    let mut config = store.kiosk_config()?;
+    if config.staff.iter().any(|e| e.matches_id_number(&id_number)) {
+        return Ok(());
+    }
+    let mut salt = [0u8; protocol::api::STAFF_SALT_LEN];
+    let mut pin_salt = [0u8; protocol::api::STAFF_SALT_LEN];
+    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut pin_salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let entry =
+        protocol::api::StaffEntry::new(&id_number, DEMO_STAFF_NAME, DEMO_STAFF_PIN, salt, pin_salt)
+            .map_err(|e| anyhow::anyhow!("the demo staff entry: {e}"))?;
+    config.staff.push(entry);
+    store.set_kiosk_config(&config)?;
     Ok(())
 }

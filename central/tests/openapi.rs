@@ -111,6 +111,8 @@ const TYPES: &[(&str, Roundtrip)] = &[
     ("ReportLostResponse", roundtrip::<api::ReportLostResponse>),
     ("KioskListing", roundtrip::<api::KioskListing>),
     ("KioskDirectory", roundtrip::<api::KioskDirectory>),
+    ("VenueScanRequest", roundtrip::<api::VenueScanRequest>),
+    ("VenueScanResponse", roundtrip::<api::VenueScanResponse>),
     ("OpenApiDocument", roundtrip::<Value>),
 ];
 
@@ -1228,6 +1230,7 @@ fn every_protocol_route_is_documented() {
         ("POST", routes::VERIFY),
         ("POST", routes::REPORT_LOST),
         ("GET", routes::KIOSKS),
+        ("POST", routes::VENUE_SCANS),
     ];
     for (method, path) in protocol_routes {
         assert!(

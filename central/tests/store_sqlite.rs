@@ -1170,6 +1170,7 @@ fn kiosk_config_has_a_default_and_a_version_that_counts_changes() {
             closes: time!(17:00),
         }],
         staff: vec![StaffEntry {
+            salt_hex: "cd".repeat(16),
             id_hash_hex: "ab".repeat(32),
             pin_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             name_masked: "张*".into(),

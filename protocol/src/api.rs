@@ -53,6 +53,9 @@ pub mod routes {
     pub const REPORT_LOST: &str = "/v1/portal/report-lost";
     /// `GET` -> [`KioskDirectory`](super::KioskDirectory). Public.
     pub const KIOSKS: &str = "/v1/kiosks";
+    /// `POST`: [`VenueScanRequest`](super::VenueScanRequest) -> [`VenueScanResponse`](super::VenueScanResponse).
+    /// No bearer token: the 随申码 token in the body is the credential.
+    pub const VENUE_SCANS: &str = "/v1/venue-scans";
 
     /// The concrete path of [`CODE_PRINTED`] for one code.
     pub fn code_printed(code_id: &CodeId) -> String {
@@ -150,6 +153,14 @@ pub enum ErrorCode {
     Internal,
     /// 503: the service is starting, shutting down or cannot reach its storage; retry later.
     Unavailable,
+    /// 422: the venue poster code is malformed, or its signature does not verify.
+    InvalidVenueCode,
+    /// 410: the venue poster code was replaced by a reprint; scan the poster now on the door.
+    VenueCodeRetired,
+    /// 404: a correctly signed venue poster code for a venue the service does not know.
+    UnknownVenue,
+    /// 403: the venue is not (or no longer) approved: rejected or suspended.
+    VenueNotActive,
 }
 
 /// The message fragment by which a deserialization error names an invalid ID number
@@ -161,7 +172,7 @@ pub const INVALID_CODE_ID_MESSAGE: &str = "invalid code id";
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 30] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::BodyTooLarge,
@@ -188,6 +199,10 @@ impl ErrorCode {
         Self::RateLimited,
         Self::Internal,
         Self::Unavailable,
+        Self::InvalidVenueCode,
+        Self::VenueCodeRetired,
+        Self::UnknownVenue,
+        Self::VenueNotActive,
     ];
 
     /// The HTTP status code the central answers with.
@@ -195,8 +210,12 @@ impl ErrorCode {
         match self {
             Self::BadRequest | Self::InvalidJson | Self::InvalidCodeId => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden => 403,
-            Self::UnknownPerson | Self::UnknownCode | Self::UnknownSession | Self::NotFound => 404,
+            Self::Forbidden | Self::VenueNotActive => 403,
+            Self::UnknownPerson
+            | Self::UnknownCode
+            | Self::UnknownSession
+            | Self::NotFound
+            | Self::UnknownVenue => 404,
             Self::MethodNotAllowed => 405,
             Self::RequestTimeout => 408,
             Self::NotEligible
@@ -204,10 +223,13 @@ impl ErrorCode {
             | Self::ConflictLostCode
             | Self::ConflictNoCode
             | Self::ConflictRequestId => 409,
-            Self::SessionExpired => 410,
+            Self::SessionExpired | Self::VenueCodeRetired => 410,
             Self::BodyTooLarge | Self::BatchTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::InvalidIdNumber | Self::CardExpired | Self::InvalidSuishenCode => 422,
+            Self::InvalidIdNumber
+            | Self::CardExpired
+            | Self::InvalidSuishenCode
+            | Self::InvalidVenueCode => 422,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -243,6 +265,10 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::InvalidVenueCode => "invalid_venue_code",
+            Self::VenueCodeRetired => "venue_code_retired",
+            Self::UnknownVenue => "unknown_venue",
+            Self::VenueNotActive => "venue_not_active",
         }
     }
 
@@ -1016,15 +1042,159 @@ impl ServiceHours {
 }
 
 /// One staff member allowed into maintenance mode.
+///
+/// No key is shared across the fleet: each entry has its own random salt, and
+/// `id_hash_hex = hex(HMAC-SM3(salt, id_number))`. A kiosk checks a placed card against each
+/// entry ([`StaffEntry::matches_id_number`]). The PIN is kept as an argon2id PHC string only
+/// ([`StaffEntry::verify_pin`]: slow on purpose, run it off any event loop). Neither the full ID
+/// number nor the full name is ever in an entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StaffEntry {
-    /// Keyed hash (HMAC) of the staff member's ID number, lowercase hex; the kiosk hashes the
-    /// number on the placed card the same way and compares.
+    /// This entry's random salt ([`STAFF_SALT_LEN`] bytes), lowercase hex: the HMAC key of
+    /// [`Self::id_hash_hex`].
+    pub salt_hex: String,
+    /// HMAC-SM3 of the staff member's ID number under [`Self::salt_hex`], lowercase hex; the
+    /// kiosk hashes the number on the placed card the same way and compares.
     pub id_hash_hex: String,
-    /// The PIN's argon2 hash as a PHC string (`$argon2id$v=19$...`).
+    /// The PIN's argon2id hash as a PHC string (`$argon2id$v=19$...`).
     pub pin_hash: String,
     /// The masked name, for the maintenance screen and the journal.
     pub name_masked: String,
+}
+
+/// The length of a [`StaffEntry`]'s salt, and of its PIN hash's salt, in bytes.
+pub const STAFF_SALT_LEN: usize = 16;
+/// The fewest digits of a staff PIN.
+pub const PIN_MIN_DIGITS: usize = 4;
+/// The most digits of a staff PIN.
+pub const PIN_MAX_DIGITS: usize = 8;
+
+/// Whether `pin` is a staff PIN: [`PIN_MIN_DIGITS`] to [`PIN_MAX_DIGITS`] ASCII digits.
+pub fn valid_pin(pin: &str) -> bool {
+    (PIN_MIN_DIGITS..=PIN_MAX_DIGITS).contains(&pin.len())
+        && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Why a [`StaffEntry`] could not be made, or is not well formed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaffEntryError {
+    /// The PIN is not 4 to 8 digits.
+    #[error("a PIN is 4 to 8 digits")]
+    BadPin,
+    /// The name is empty.
+    #[error("a name is needed")]
+    NoName,
+    /// The salt is not [`STAFF_SALT_LEN`] bytes of lowercase hex.
+    #[error("salt_hex must be {} lowercase hex characters", STAFF_SALT_LEN * 2)]
+    BadSalt,
+    /// The ID hash is not 64 lowercase hex characters.
+    #[error("id_hash_hex must be 64 lowercase hex characters")]
+    BadIdHash,
+    /// The PIN hash is not an argon2id PHC string.
+    #[error("pin_hash must be an argon2id PHC string ($argon2id$v=19$...)")]
+    BadPinHash,
+}
+
+impl StaffEntry {
+    /// A new entry for this person and PIN. `salt` keys the ID hash and `pin_salt` salts the
+    /// PIN hash: both must be fresh random bytes (the caller makes them; this module has no
+    /// randomness). The name is stored masked.
+    ///
+    /// # Errors
+    /// [`StaffEntryError::BadPin`] unless the PIN is 4 to 8 digits; [`StaffEntryError::NoName`]
+    /// for an empty name.
+    pub fn new(
+        id_number: &IdNumber,
+        name: &str,
+        pin: &str,
+        salt: [u8; STAFF_SALT_LEN],
+        pin_salt: [u8; STAFF_SALT_LEN],
+    ) -> Result<StaffEntry, StaffEntryError> {
+        use argon2::PasswordHasher as _;
+        if !valid_pin(pin) {
+            return Err(StaffEntryError::BadPin);
+        }
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StaffEntryError::NoName);
+        }
+        let pin_salt = argon2::password_hash::SaltString::encode_b64(&pin_salt)
+            .map_err(|_| StaffEntryError::BadPinHash)?;
+        let pin_hash = argon2::Argon2::default()
+            .hash_password(pin.as_bytes(), &pin_salt)
+            .map_err(|_| StaffEntryError::BadPinHash)?
+            .to_string();
+        Ok(StaffEntry {
+            salt_hex: hex::encode(salt),
+            id_hash_hex: staff_id_hash(&salt, id_number),
+            pin_hash,
+            name_masked: crate::mask::mask_name(name),
+        })
+    }
+
+    /// Whether the entry is well formed: salt, ID hash and PIN hash as documented.
+    ///
+    /// # Errors
+    /// The first field that is not.
+    pub fn check(&self) -> Result<(), StaffEntryError> {
+        if self.salt_hex.len() != STAFF_SALT_LEN * 2 || !is_lower_hex(&self.salt_hex) {
+            return Err(StaffEntryError::BadSalt);
+        }
+        if self.id_hash_hex.len() != 64 || !is_lower_hex(&self.id_hash_hex) {
+            return Err(StaffEntryError::BadIdHash);
+        }
+        match argon2::PasswordHash::new(&self.pin_hash) {
+            Ok(hash) if hash.algorithm == argon2::Algorithm::Argon2id.ident() => Ok(()),
+            _ => Err(StaffEntryError::BadPinHash),
+        }
+    }
+
+    /// Whether this entry is the person with this ID number (constant-time comparison). A
+    /// malformed salt never matches.
+    pub fn matches_id_number(&self, id_number: &IdNumber) -> bool {
+        let Ok(salt) = hex::decode(&self.salt_hex) else {
+            return false;
+        };
+        if salt.len() != STAFF_SALT_LEN {
+            return false;
+        }
+        crate::hash::constant_time_eq(
+            staff_id_hash(&salt, id_number).as_bytes(),
+            self.id_hash_hex.as_bytes(),
+        )
+    }
+
+    /// Whether `pin` is this entry's PIN. Argon2id: tens of milliseconds of CPU and about
+    /// 19 MiB of memory per call, so run it off any event loop. A PIN that is not 4 to 8 digits,
+    /// or a hash that is not argon2id, is never right.
+    pub fn verify_pin(&self, pin: &str) -> bool {
+        verify_staff_pin(&self.pin_hash, pin)
+    }
+}
+
+/// Whether `pin` matches `pin_hash`, a [`StaffEntry::pin_hash`]: see [`StaffEntry::verify_pin`].
+pub fn verify_staff_pin(pin_hash: &str, pin: &str) -> bool {
+    use argon2::PasswordVerifier as _;
+    if !valid_pin(pin) {
+        return false;
+    }
+    match argon2::PasswordHash::new(pin_hash) {
+        Ok(hash) if hash.algorithm == argon2::Algorithm::Argon2id.ident() => {
+            argon2::Argon2::default()
+                .verify_password(pin.as_bytes(), &hash)
+                .is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// `hex(HMAC-SM3(salt, id_number))`: a [`StaffEntry::id_hash_hex`].
+fn staff_id_hash(salt: &[u8], id_number: &IdNumber) -> String {
+    hex::encode(crate::hash::hmac_sm3(salt, id_number.as_str().as_bytes()))
+}
+
+fn is_lower_hex(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1191,4 +1361,135 @@ pub struct KioskListing {
     /// When the last heartbeat arrived, if ever.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_heartbeat_at: Option<OffsetDateTime>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /v1/venue-scans
+// ---------------------------------------------------------------------------------------------
+
+/// A person scanned a venue's poster with 随申办: record their entry and answer their colour.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueScanRequest {
+    /// The person's current 随申码 token, as 随申办 holds it (the same text the kiosk's scanner
+    /// reads from the phone).
+    pub suishen_code: String,
+    /// The text of the poster's QR code (`SSMV1:...`) as the phone's camera read it.
+    pub venue_code: String,
+}
+
+impl fmt::Debug for VenueScanRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VenueScanRequest")
+            .field("venue_code", &self.venue_code)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The entry was recorded: what the phone shows.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenueScanResponse {
+    /// The organisation's registered name.
+    pub venue_name: String,
+    /// The person's masked name.
+    pub holder_name: String,
+    /// The person's current colour.
+    pub color: Color,
+    /// When the entry was recorded (the central's clock).
+    #[serde(with = "time::serde::rfc3339")]
+    pub scanned_at: OffsetDateTime,
+}
+
+impl fmt::Debug for VenueScanResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VenueScanResponse")
+            .field("venue_name", &self.venue_name)
+            .field("color", &self.color)
+            .field("scanned_at", &self.scanned_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod staff_entry_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    /// A valid resident number from its first 17 digits.
+    fn id(first17: &str) -> IdNumber {
+        let check = crate::idnumber::check_character(first17).unwrap();
+        IdNumber::parse(&format!("{first17}{check}")).unwrap()
+    }
+
+    #[test]
+    fn an_entry_matches_its_number_and_pin_only() {
+        let number = id("31010119491231001");
+        let entry = StaffEntry::new(&number, "李四", "2468", [7; 16], [9; 16]).unwrap();
+        entry.check().unwrap();
+        assert_eq!(entry.name_masked, crate::mask::mask_name("李四"));
+        assert_eq!(entry.salt_hex, "07".repeat(16));
+        assert_eq!(
+            entry.id_hash_hex,
+            hex::encode(crate::hash::hmac_sm3(&[7; 16], number.as_str().as_bytes()))
+        );
+        assert!(entry.pin_hash.starts_with("$argon2id$v=19$"));
+        assert!(!entry.pin_hash.contains("2468"));
+        assert!(entry.matches_id_number(&number));
+        assert!(!entry.matches_id_number(&id("11010519491231002")));
+        assert!(entry.verify_pin("2468"));
+        assert!(!entry.verify_pin("2469"));
+        assert!(!entry.verify_pin("24680"));
+        assert!(!entry.verify_pin(""));
+    }
+
+    #[test]
+    fn the_same_person_hashes_differently_under_another_salt() {
+        let number = id("31010119491231001");
+        let a = StaffEntry::new(&number, "李四", "2468", [1; 16], [1; 16]).unwrap();
+        let b = StaffEntry::new(&number, "李四", "2468", [2; 16], [1; 16]).unwrap();
+        assert_ne!(a.id_hash_hex, b.id_hash_hex);
+        let mut crossed = a.clone();
+        crossed.salt_hex = b.salt_hex.clone();
+        assert!(!crossed.matches_id_number(&number));
+    }
+
+    #[test]
+    fn pins_are_four_to_eight_digits() {
+        for good in ["0000", "1234", "12345678"] {
+            assert!(valid_pin(good), "{good}");
+        }
+        for bad in ["", "123", "123456789", "12a4", "１２３４", " 1234"] {
+            assert!(!valid_pin(bad), "{bad}");
+        }
+        let number = id("31010119491231001");
+        assert_eq!(
+            StaffEntry::new(&number, "李四", "12", [0; 16], [0; 16]),
+            Err(StaffEntryError::BadPin)
+        );
+        assert_eq!(
+            StaffEntry::new(&number, " ", "1234", [0; 16], [0; 16]),
+            Err(StaffEntryError::NoName)
+        );
+    }
+
+    #[test]
+    fn malformed_entries_are_refused_and_never_match() {
+        let number = id("31010119491231001");
+        let good = StaffEntry::new(&number, "李四", "2468", [3; 16], [3; 16]).unwrap();
+        let mut bad = good.clone();
+        bad.salt_hex = "zz".into();
+        assert_eq!(bad.check(), Err(StaffEntryError::BadSalt));
+        assert!(!bad.matches_id_number(&number));
+        let mut bad = good.clone();
+        bad.id_hash_hex = good.id_hash_hex.to_uppercase();
+        assert_eq!(bad.check(), Err(StaffEntryError::BadIdHash));
+        let mut bad = good.clone();
+        bad.pin_hash =
+            "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$bHNmb2FpZW5mb2FpZW5mb2Fp".into();
+        assert_eq!(bad.check(), Err(StaffEntryError::BadPinHash));
+        assert!(!bad.verify_pin("2468"));
+        bad.pin_hash = "2468".into();
+        assert!(!bad.verify_pin("2468"));
+    }
 }

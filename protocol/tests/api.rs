@@ -272,6 +272,7 @@ fn kiosk_config() -> KioskConfig {
             },
         ],
         staff: vec![StaffEntry {
+            salt_hex: "5f0c2a9e41d7b3860f1e2d3c4b5a6978".into(),
             id_hash_hex: "a3c9f1e07b2d54869e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f".into(),
             pin_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$bHNmb2FpZW5mb2FpZW5mb2Fp"
                 .into(),

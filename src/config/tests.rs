@@ -162,6 +162,7 @@ upload_seconds = 10
                 heartbeat_seconds: 60,
                 upload_seconds: 10
             },
+            staff: Vec::new(),
         }
     );
 }
@@ -290,7 +291,7 @@ fn unknown_keys_at_every_level() {
         &format!("colour = \"red\"\n{BASE}"),
         1,
         1,
-        "unknown key \"colour\" (expected kiosk, central, devices or sync)",
+        "unknown key \"colour\" (expected kiosk, central, devices, sync or staff)",
     );
     error_at(
         &base_with(
@@ -734,5 +735,56 @@ fn plain_messages() {
     assert_eq!(
         plain_message("invalid type: integer `99999999999999999999` as i128, expected i64"),
         "invalid type: integer `99999999999999999999`, expected an integer"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// [[staff]]
+// ---------------------------------------------------------------------------------------------
+
+/// A well-formed entry (PIN 2468) as `kiosk staff-entry` prints it.
+fn staff_entry() -> StaffEntry {
+    let number = protocol::IdNumber::parse("310101194912310013").unwrap();
+    StaffEntry::new(&number, "李四", "2468", [5; 16], [6; 16]).unwrap()
+}
+
+fn staff_toml(entry: &StaffEntry) -> String {
+    format!(
+        "\n[[staff]]\nsalt_hex = \"{}\"\nid_hash_hex = \"{}\"\npin_hash = \"{}\"\nname_masked = \"{}\"\n",
+        entry.salt_hex, entry.id_hash_hex, entry.pin_hash, entry.name_masked
+    )
+}
+
+#[test]
+fn staff_entries_are_read_in_order() {
+    assert!(parse(BASE).unwrap().staff.is_empty());
+    let one = staff_entry();
+    let mut two = staff_entry();
+    two.name_masked = "王*".into();
+    let text = format!("{BASE}{}{}", staff_toml(&one), staff_toml(&two));
+    assert_eq!(parse(&text).unwrap().staff, vec![one, two]);
+}
+
+#[test]
+fn a_malformed_staff_entry_is_an_error_at_its_field() {
+    let good = staff_toml(&staff_entry());
+    // BASE has 16 lines; the entry starts on line 18 ([[staff]]), salt_hex on 19.
+    let entry = staff_entry();
+    let bad_salt = good.replace(&entry.salt_hex, "abc");
+    error_at(&format!("{BASE}{bad_salt}"), 19, 12, "salt_hex must be 32");
+    let bad_hash = good.replace(&entry.id_hash_hex, &"A".repeat(64));
+    error_at(&format!("{BASE}{bad_hash}"), 20, 15, "id_hash_hex");
+    let bad_pin = good.replace(&entry.pin_hash, "2468");
+    error_at(&format!("{BASE}{bad_pin}"), 21, 12, "argon2id");
+    let no_name = good.replace("name_masked = \"李*\"", "name_masked = \" \"");
+    error_at(&format!("{BASE}{no_name}"), 22, 15, "name_masked is empty");
+    let extra = good.replace("[[staff]]\n", "[[staff]]\npin = \"2468\"\n");
+    error_at(&format!("{BASE}{extra}"), 19, 1, "unknown key \"pin\"");
+    let missing = good.replace(&format!("salt_hex = \"{}\"\n", entry.salt_hex), "");
+    error_at(
+        &format!("{BASE}{missing}"),
+        18,
+        1,
+        "missing key \"salt_hex\"",
     );
 }

@@ -906,6 +906,70 @@ fn counts_since_counts_todays_work() {
     assert_eq!(j.counts_since(t(1000)).unwrap(), Counts::default());
 }
 
+#[test]
+fn counts_by_reason_and_recent_events_of_some_kinds() {
+    let f = fixture();
+    let j = &f.journal;
+    j.append(
+        JournalKind::Refused,
+        &[("reason", "under_age".into())],
+        t(-10),
+    )
+    .unwrap();
+    for (n, reason) in ["no_photo", "under_age", "under_age"].iter().enumerate() {
+        j.append(
+            JournalKind::Refused,
+            &[("reason", (*reason).into())],
+            t(i64::try_from(n).unwrap()),
+        )
+        .unwrap();
+    }
+    j.append(JournalKind::Refused, &[], t(5)).unwrap();
+    j.append(JournalKind::Error, &[("step", "print".into())], t(6))
+        .unwrap();
+    j.append(JournalKind::StaffLogin, &[("staff", "李*".into())], t(7))
+        .unwrap();
+    j.append(
+        JournalKind::PrintFailed,
+        &[("reason", "paper_out".into())],
+        t(8),
+    )
+    .unwrap();
+
+    assert_eq!(
+        j.count_by_detail_since(JournalKind::Refused, "reason", t(0))
+            .unwrap(),
+        vec![
+            ("under_age".to_owned(), 2),
+            (String::new(), 1),
+            ("no_photo".to_owned(), 1),
+        ]
+    );
+    assert_eq!(
+        j.count_by_detail_since(JournalKind::PrintFailed, "reason", t(0))
+            .unwrap(),
+        vec![("paper_out".to_owned(), 1)]
+    );
+    assert!(
+        j.count_by_detail_since(JournalKind::Printed, "reason", t(0))
+            .unwrap()
+            .is_empty()
+    );
+
+    let recent = j
+        .recent_events(&[JournalKind::Error, JournalKind::PrintFailed], 10)
+        .unwrap();
+    let kinds: Vec<JournalKind> = recent.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [JournalKind::PrintFailed, JournalKind::Error]);
+    assert_eq!(recent[0].detail["reason"], "paper_out");
+    let last = j
+        .recent_events(&[JournalKind::Refused, JournalKind::StaffLogin], 1)
+        .unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].kind, JournalKind::StaffLogin);
+    assert!(j.recent_events(&[], 5).unwrap().is_empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Personal data
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,15 @@
-//! The resident's window: keeps the current [`Frame`], builds the state of the screen module
-//! that shows it, routes touches to that module, and answers with the [`Button`] the engine
-//! should get. Also keeps what belongs to the screens alone: the language, the scale, the step
-//! an error happened in, and the printing bar.
+//! The kiosk's window: keeps the current [`Frame`], builds the state of the screen module that
+//! shows it, routes touches to that module, and answers with the [`Press`] the engine should
+//! get (a resident's [`Button`], or a [`StaffButton`] while staff mode shows). Also keeps what
+//! belongs to the screens alone: the language, the scale, the step an error happened in, the
+//! printing bar, and the hidden corner's hold.
+//!
+//! While the frame carries a staff view, the maintenance screens ([`staff`](super::staff)) are
+//! drawn instead of the resident's and resident touches are dropped. On the home screen (and on
+//! 暂停服务, which stands in for it) the top left corner, held for three seconds
+//! ([`corner`](super::corner)), asks for staff entry.
+//!
+//! [`StaffButton`]: crate::staff::StaffButton
 
 use iced::{Element, Size};
 
@@ -10,8 +18,9 @@ use super::screens::{
     printing, reading, wait_card, wait_scan, wrong_data,
 };
 use super::widgets::{Chrome, page};
-use super::{Action, Frame, Lang, Look, Scale};
+use super::{Action, Frame, Lang, Look, Press, Scale, corner, staff};
 use crate::flow::{Button, Screen};
+use crate::staff::{StaffButton, StaffView};
 
 /// Everything the resident's window can receive.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +45,10 @@ pub enum Message {
     Continue,
     /// The window's size changed (from the shell's subscription).
     Resized(Size),
+    /// A touch on a maintenance screen.
+    Staff(staff::Message),
+    /// The hidden corner of the home screen (and the shell's timer while it is held).
+    Corner(corner::Message),
 }
 
 /// The state of the screen module showing now.
@@ -122,6 +135,8 @@ pub struct Kiosk {
     scale: Scale,
     /// The step of the last screen that had one (shown on error screens).
     last_step: Option<u8>,
+    /// The hidden corner's hold.
+    corner: corner::Hold,
 }
 
 impl Default for Kiosk {
@@ -141,6 +156,7 @@ impl Kiosk {
             lang: Lang::default(),
             scale: Scale::default(),
             last_step,
+            corner: corner::Hold::default(),
         }
     }
 
@@ -167,11 +183,38 @@ impl Kiosk {
 
     /// Whether the printing screen shows (the shell then ticks its bar).
     pub fn is_printing(&self) -> bool {
-        matches!(self.current, Current::Printing(_))
+        self.frame.staff.is_none() && matches!(self.current, Current::Printing(_))
     }
 
-    /// Handles a message; returns the button to send to the engine, if any.
-    pub fn update(&mut self, message: Message) -> Option<Button> {
+    /// The maintenance view shown, while staff mode shows.
+    pub fn staff(&self) -> Option<&StaffView> {
+        self.frame.staff.as_deref()
+    }
+
+    /// Whether the hidden corner is being held (the shell then ticks
+    /// [`Message::Corner`] every [`corner::TICK`]).
+    pub fn corner_held(&self) -> bool {
+        self.corner.is_counting()
+    }
+
+    /// Whether the hidden corner is there now: on home and on 暂停服务, while no staff screen
+    /// shows.
+    fn has_corner(&self) -> bool {
+        self.frame.staff.is_none()
+            && matches!(self.current, Current::Home(_) | Current::OutOfService(_))
+    }
+
+    /// Handles a message; returns what to send to the engine, if anything.
+    pub fn update(&mut self, message: Message) -> Option<Press> {
+        // While staff mode shows, nothing a resident's screen sends counts (the engine drops
+        // such presses too).
+        let resident = !matches!(
+            message,
+            Message::Frame(_) | Message::Resized(_) | Message::Staff(_) | Message::Corner(_)
+        );
+        if resident && self.frame.staff.is_some() {
+            return None;
+        }
         let action = match message {
             Message::Frame(frame) => {
                 self.show(*frame);
@@ -204,10 +247,25 @@ impl Kiosk {
                 self.scale = Scale::fit(size);
                 Action::None
             }
+            Message::Staff(message) => match self.frame.staff.as_deref() {
+                Some(view) => staff::update(view, message),
+                None => Action::None,
+            },
+            Message::Corner(message) => {
+                if !self.has_corner() {
+                    self.corner.reset();
+                    Action::None
+                } else if self.corner.update(message) {
+                    Action::Staff(StaffButton::CornerLongPress)
+                } else {
+                    Action::None
+                }
+            }
         };
         match action {
             Action::None => None,
-            Action::Press(button) => Some(button),
+            Action::Press(button) => Some(Press::Resident(button)),
+            Action::Staff(button) => Some(Press::Staff(button)),
             Action::ToggleLanguage => {
                 self.lang = self.lang.toggled();
                 None
@@ -217,6 +275,9 @@ impl Kiosk {
 
     /// Shows a new frame; keeps the screen's state if the screen did not change.
     fn show(&mut self, frame: Frame) {
+        if frame.screen != self.frame.screen || frame.staff.is_some() {
+            self.corner.reset();
+        }
         if frame.screen != self.frame.screen {
             let was_home = matches!(self.frame.screen, Screen::Home { .. });
             self.current = Current::new(&frame.screen);
@@ -237,6 +298,9 @@ impl Kiosk {
             lang: self.lang,
             scale: self.scale,
         };
+        if let Some(view) = self.frame.staff.as_deref() {
+            return staff::view(view, look).map(Message::Staff);
+        }
         let content: Element<'_, Message> = match &self.current {
             Current::Home(state) => home::view(state, look).map(Message::Home),
             Current::ChooseLogin(state) => {
@@ -276,6 +340,11 @@ impl Kiosk {
                 .countdown
                 .map(|seconds| (seconds, Message::Continue)),
         };
-        page(look, chrome, content)
+        let page = page(look, chrome, content);
+        if self.has_corner() {
+            corner::overlay(look, page, Message::Corner)
+        } else {
+            page
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! Starts the kiosk with its screens (`kiosk` with no subcommand): opens the core and the
 //! engine on a Tokio runtime of their own, hands the engine's snapshots to the screens as
-//! [`Frame`]s and the screens' presses to the engine, opens the simulator panel when devices
-//! are simulated, and when the screens close stops the engine and closes the core.
+//! [`Frame`]s and the screens' presses to the engine (a resident's to
+//! [`EngineHandle::press`](crate::engine::EngineHandle::press), a staff member's to
+//! [`EngineHandle::staff`](crate::engine::EngineHandle::staff)), opens the simulator panel when
+//! devices are simulated (with the embedded central's on/off switch when there is one), and when
+//! the screens close stops the engine and closes the core.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,9 +12,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 
-use super::Frame;
 use super::shell::{self, Launch, Mode, NO_DISPLAY};
 use super::sim_panel::{SimDevices, SimPanel, Suishen};
+use super::{Frame, Press};
 use crate::config::Config;
 use crate::engine::{Core, Engine, Snapshot};
 
@@ -24,6 +27,7 @@ impl From<&Snapshot> for Frame {
             screen: snapshot.screen.clone(),
             countdown: snapshot.countdown,
             help_requested: snapshot.help_requested,
+            staff: snapshot.staff.clone().map(Box::new),
         }
     }
 }
@@ -70,10 +74,19 @@ pub fn start(config: Config, mode: Mode) -> Result<()> {
         printer: handle.sim.printer.clone(),
     };
     let presses = handle.clone();
+    let sim = SimPanel::new(devices, suishen);
+    #[cfg(feature = "embedded-central")]
+    let sim = sim.map(|panel| match central_switch(&core, runtime.handle()) {
+        Some(switch) => panel.with_central(switch),
+        None => panel,
+    });
     let launch = Launch {
         frames,
-        press: Arc::new(move |button| presses.press(button)),
-        sim: SimPanel::new(devices, suishen),
+        press: Arc::new(move |press| match press {
+            Press::Resident(button) => presses.press(button),
+            Press::Staff(button) => presses.staff(button),
+        }),
+        sim,
         mode,
     };
     let shown = shell::run(launch);
@@ -86,6 +99,26 @@ pub fn start(config: Config, mode: Mode) -> Result<()> {
         }
     });
     shown
+}
+
+/// The simulator panel's "central reachable / not reachable" for the embedded central service
+/// of `core` (`None` when the central is a remote one): stops the service, or starts it again on
+/// the same address and data directory, on `runtime` (the call waits for it, on a thread of its
+/// own, so that it may come from any thread, the screens' included).
+#[cfg(feature = "embedded-central")]
+pub fn central_switch(
+    core: &Core,
+    runtime: &tokio::runtime::Handle,
+) -> Option<Arc<super::sim_panel::ReachableFn>> {
+    let switch = core.embedded_switch()?;
+    let runtime = runtime.clone();
+    Some(Arc::new(move |reachable| {
+        let switch = switch.clone();
+        let runtime = runtime.clone();
+        std::thread::spawn(move || runtime.block_on(switch.set_reachable(reachable)))
+            .join()
+            .map_err(|_| anyhow::anyhow!("switching the embedded central service failed"))?
+    }))
 }
 
 /// The demo citizens whose 随申码 the simulator panel can show: those of the embedded central.

@@ -1,12 +1,16 @@
-//! The kiosk's screens (iced, software rendering): what a resident sees and touches.
+//! The kiosk's screens (iced, software rendering): what a resident sees and touches, and the
+//! hall staff's maintenance screens.
 //!
 //! The screens hold no session state of their own: they render [`Frame`]s (the flow's
-//! [`Screen`], the idle countdown and the help request, as the engine publishes them) and turn
-//! touches into [`Button`] presses for the engine. [`app`] picks the screen module for the
-//! current [`Screen`]; each module in [`screens`] owns one screen (its state, messages, update
-//! and view); [`theme`] owns every size and colour; [`text`] every word, in Chinese and English;
-//! [`sim_panel`] the simulator window; [`shell`] the windows, fonts and the feed of frames;
-//! [`launch`] starts the engine under the screens.
+//! [`Screen`], the idle countdown, the help request and, while staff mode shows, the
+//! [`StaffView`], as the engine publishes them) and turn touches into [`Press`]es for the
+//! engine: a resident's [`Button`] or a staff member's [`StaffButton`]. [`app`] picks the screen
+//! module for the current frame; each module in [`screens`] owns one resident screen and each
+//! module in [`staff`] one maintenance screen (its state, messages, update and view); [`corner`]
+//! is the hidden long-press on the home screen that opens staff entry; [`theme`] owns every size
+//! and colour; [`text`] every word, in Chinese and English; [`sim_panel`] the simulator window;
+//! [`shell`] the windows, fonts and the feed of frames; [`launch`] starts the engine under the
+//! screens.
 
 use std::sync::LazyLock;
 
@@ -14,14 +18,17 @@ use iced::Font;
 use iced::widget::image::Handle;
 
 use crate::flow::{Button, Flow, Millis, Screen};
+use crate::staff::{StaffButton, StaffView};
 
 pub mod app;
+pub mod corner;
 mod cursor;
 pub mod launch;
 pub mod photo;
 pub mod screens;
 pub mod shell;
 pub mod sim_panel;
+pub mod staff;
 pub mod text;
 pub mod theme;
 pub mod widgets;
@@ -64,6 +71,9 @@ pub struct Frame {
     pub countdown: Option<u64>,
     /// Whether a help request stands (呼叫工作人员 was pressed and staff have not cleared it).
     pub help_requested: bool,
+    /// Staff maintenance mode (its card prompt, PIN keypad, lockout notice or pages), while it
+    /// shows: the screens then draw it instead of [`Frame::screen`].
+    pub staff: Option<Box<StaffView>>,
 }
 
 impl Frame {
@@ -73,6 +83,7 @@ impl Frame {
             screen: flow.screen(),
             countdown: flow.countdown(now),
             help_requested: flow.help_requested(),
+            staff: None,
         }
     }
 }
@@ -85,6 +96,7 @@ impl Default for Frame {
             },
             countdown: None,
             help_requested: false,
+            staff: None,
         }
     }
 }
@@ -127,6 +139,18 @@ pub enum Action {
     None,
     /// Send this button to the engine.
     Press(Button),
+    /// Send this staff button to the engine.
+    Staff(StaffButton),
     /// Switch between Chinese and English.
     ToggleLanguage,
+}
+
+/// What the screens send to the engine after a touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Press {
+    /// A resident's button ([`EngineHandle::press`](crate::engine::EngineHandle::press)).
+    Resident(Button),
+    /// A staff button, or the hidden corner
+    /// ([`EngineHandle::staff`](crate::engine::EngineHandle::staff)).
+    Staff(StaffButton),
 }

@@ -1,7 +1,8 @@
 //! Runs the screens: the resident's window (fullscreen, no decorations, pointer hidden, no key
 //! that leaves the app) and, while devices are simulated, the simulator panel in a second
 //! window; the bundled CJK font as the default font; frames from the engine as a subscription;
-//! touches back to the engine as [`Button`] presses.
+//! touches back to the engine as [`Press`]es (a resident's button or a staff button); the timer
+//! of the hidden corner while it is held.
 //!
 //! Where there is no display, [`run`] says so in one plain line ([`NO_DISPLAY`]) instead of
 //! starting.
@@ -18,8 +19,7 @@ use tokio::sync::watch;
 use super::app::{self, Kiosk};
 use super::screens::printing;
 use super::sim_panel::{self, SimPanel};
-use super::{FONT, FONT_BYTES, Frame, cursor};
-use crate::flow::Button;
+use super::{FONT, FONT_BYTES, Frame, Press, corner, cursor};
 
 /// What the kiosk says, in one line, when there is no display to show the screens on.
 pub const NO_DISPLAY: &str = "no display to show the screens on (neither DISPLAY nor WAYLAND_DISPLAY is set): run a session without a screen with `kiosk run-once`, or start a virtual display first (`Xvfb :99 -screen 0 1920x1080x24 &` then `DISPLAY=:99 kiosk`)";
@@ -34,7 +34,7 @@ pub enum Mode {
 }
 
 /// Sends a press to the engine.
-pub type PressFn = dyn Fn(Button) + Send + Sync;
+pub type PressFn = dyn Fn(Press) + Send + Sync;
 
 /// What the screens need to run.
 pub struct Launch {
@@ -169,8 +169,8 @@ impl Shell {
     fn update(&mut self, message: ShellMessage) -> Task<ShellMessage> {
         match message {
             ShellMessage::Kiosk(message) => {
-                if let Some(button) = self.kiosk.update(message) {
-                    (self.press)(button);
+                if let Some(press) = self.kiosk.update(message) {
+                    (self.press)(press);
                 }
             }
             ShellMessage::Sim(message) => {
@@ -225,6 +225,12 @@ impl Shell {
                 iced::time::every(Duration::from_millis(500))
                     .map(|_| ShellMessage::Kiosk(app::Message::Printing(printing::Message::Tick))),
             );
+        }
+        if self.kiosk.corner_held() {
+            subscriptions
+                .push(iced::time::every(corner::TICK).map(|at| {
+                    ShellMessage::Kiosk(app::Message::Corner(corner::Message::Tick(at)))
+                }));
         }
         if self.mode == Mode::Windowed {
             subscriptions.push(keyboard::listen().filter_map(|event| match event {

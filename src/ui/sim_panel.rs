@@ -1,7 +1,8 @@
 //! The simulator panel: a second window, open only while devices are simulated, that lets a
-//! person play the devices: place or remove each demo card, show a demo citizen's 随申码 (or an
-//! invalid one), and run the printer out of paper or open its cover. Shown in Chinese (it is
-//! for demos and staff, not for residents).
+//! person play the devices: place or remove each demo card or the demo staff member's card
+//! ([`crate::sample::demo_staff_card`]), show a demo citizen's 随申码 (or an invalid one), run
+//! the printer out of paper or open its cover, and, with the embedded central service, make the
+//! central reachable or not. Shown in Chinese (it is for demos and staff, not for residents).
 
 use std::sync::Arc;
 
@@ -15,6 +16,10 @@ use super::{Lang, Look, Scale, Text};
 
 /// Makes a current 随申码 for an ID number (the embedded central can).
 pub type MintFn = dyn Fn(&str) -> anyhow::Result<String> + Send + Sync;
+
+/// Makes the (embedded) central service reachable (`true`) or not (`false`); returns when it is
+/// so ([`launch::central_switch`](super::launch::central_switch) makes one).
+pub type ReachableFn = dyn Fn(bool) -> anyhow::Result<()> + Send + Sync;
 
 /// Demo citizens whose 随申码 the panel can show, and how to make one.
 #[derive(Clone)]
@@ -96,6 +101,10 @@ pub enum Message {
     PlaceUnreadable,
     /// Take the card off the reader.
     Remove,
+    /// Place the demo staff member's card.
+    PlaceStaffCard,
+    /// Make the central service reachable or not.
+    Central(bool),
     /// Show demo citizen `i`'s 随申码 to the scanner.
     Show(usize),
     /// Show text that is no 随申码.
@@ -105,14 +114,27 @@ pub enum Message {
 }
 
 /// The panel's state.
-#[derive(Debug)]
 pub struct SimPanel {
     devices: SimDevices,
     cards: Vec<idcard::IdCard>,
+    staff_card: Option<idcard::IdCard>,
     suishen: Option<Suishen>,
+    /// The embedded central's switch, and whether it is reachable now.
+    central: Option<(Arc<ReachableFn>, bool)>,
     /// What the last touch did, in words.
     last: Option<String>,
     scale: Scale,
+}
+
+impl std::fmt::Debug for SimPanel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimPanel")
+            .field("devices", &self.devices)
+            .field("suishen", &self.suishen)
+            .field("central", &self.central.as_ref().map(|(_, up)| *up))
+            .field("last", &self.last)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SimPanel {
@@ -121,10 +143,24 @@ impl SimPanel {
         devices.any().then(|| SimPanel {
             devices,
             cards: idcard::demo_cards(),
+            staff_card: crate::sample::demo_staff_card(),
             suishen,
+            central: None,
             last: None,
             scale: Scale(0.42),
         })
+    }
+
+    /// The same panel with "central reachable / not reachable" (the embedded central service,
+    /// reachable at first).
+    pub fn with_central(mut self, switch: Arc<ReachableFn>) -> SimPanel {
+        self.central = Some((switch, true));
+        self
+    }
+
+    /// Whether the panel made the central reachable (`None`: it has no switch).
+    pub fn central_reachable(&self) -> Option<bool> {
+        self.central.as_ref().map(|(_, up)| *up)
     }
 
     /// What the last touch did, in words.
@@ -150,6 +186,35 @@ impl SimPanel {
                 }
                 None => (false, look.t(Text::SimUnreadable).to_owned()),
             },
+            Message::PlaceStaffCard => match (&self.devices.reader, &self.staff_card) {
+                (Some(reader), Some(card)) => {
+                    reader.place(card.clone());
+                    (true, look.fill(Text::SimStaffCard, &[("name", &card.name)]))
+                }
+                _ => (false, look.t(Text::SimCards).to_owned()),
+            },
+            Message::Central(reachable) => {
+                let what = look
+                    .t(if reachable {
+                        Text::SimCentralUp
+                    } else {
+                        Text::SimCentralDown
+                    })
+                    .to_owned();
+                match &mut self.central {
+                    Some((switch, up)) => match switch(reachable) {
+                        Ok(()) => {
+                            *up = reachable;
+                            (true, what)
+                        }
+                        Err(error) => {
+                            tracing::warn!(error = %format!("{error:#}"), "switching the central");
+                            (false, what)
+                        }
+                    },
+                    None => (false, what),
+                }
+            }
             Message::Remove => match &self.devices.reader {
                 Some(reader) => {
                     reader.remove();
@@ -225,6 +290,13 @@ impl SimPanel {
                     )
                 })
                 .collect::<Vec<_>>();
+            if let Some(card) = &self.staff_card {
+                cards.push(sim_button(
+                    look,
+                    look.fill(Text::SimStaffCard, &[("name", &card.name)]),
+                    Message::PlaceStaffCard,
+                ));
+            }
             cards.push(sim_button(
                 look,
                 look.t(Text::SimUnreadable).to_owned(),
@@ -286,6 +358,33 @@ impl SimPanel {
             content = content.push(grid(look, buttons));
         } else {
             content = content.push(small(look, look.t(Text::SimNotSimulated)));
+        }
+
+        if let Some((_, up)) = &self.central {
+            content = content.push(section(look, Text::SimCentral));
+            content = content.push(small(
+                look,
+                look.t(if *up {
+                    Text::SimCentralIsUp
+                } else {
+                    Text::SimCentralIsDown
+                }),
+            ));
+            content = content.push(grid(
+                look,
+                vec![
+                    sim_button(
+                        look,
+                        look.t(Text::SimCentralUp).to_owned(),
+                        Message::Central(true),
+                    ),
+                    sim_button(
+                        look,
+                        look.t(Text::SimCentralDown).to_owned(),
+                        Message::Central(false),
+                    ),
+                ],
+            ));
         }
 
         if let Some(last) = &self.last {

@@ -61,6 +61,45 @@ pub const ILLUSTRATION_HEIGHT: f32 = 450.0;
 pub const PROGRESS_HEIGHT: f32 = 48.0;
 /// Width of the idle dialog.
 pub const DIALOG_WIDTH: f32 = 1400.0;
+/// Width of the hidden corner of the home screen (held 3 s: staff entry).
+pub const CORNER_WIDTH: f32 = 240.0;
+/// Height of the hidden corner (the header's height).
+pub const CORNER_HEIGHT: f32 = 120.0;
+
+/// The maintenance screens (hall staff): denser than a resident's, with the same minimum text
+/// and touch-target sizes.
+pub mod staff {
+    /// Every touch target of a maintenance screen lies left of this (design pixels), or in the
+    /// footer: on a fullscreen demo the simulator panel covers the top right of the screen
+    /// (1920 - 620 = 1300 onwards, down to 920).
+    pub const REACH: f32 = 1300.0;
+    /// Height of the maintenance buttons (menu, actions, footer).
+    pub const BUTTON_HEIGHT: f32 = 120.0;
+    /// Width of the menu buttons (three in a row).
+    pub const MENU_BUTTON_WIDTH: f32 = 390.0;
+    /// Width of the action buttons (打印测试页, 立即同步, the out-of-service reasons).
+    pub const ACTION_BUTTON_WIDTH: f32 = 520.0;
+    /// Space between maintenance buttons.
+    pub const BUTTON_GAP: f32 = 32.0;
+    /// A keypad key.
+    pub const KEY_WIDTH: f32 = 200.0;
+    /// A keypad key.
+    pub const KEY_HEIGHT: f32 = 120.0;
+    /// Space between keypad keys.
+    pub const KEY_GAP: f32 = 24.0;
+    /// Labels of the keypad's digits.
+    pub const KEY_TEXT: f32 = 52.0;
+    /// The dots that stand for the digits typed.
+    pub const DOTS: f32 = 72.0;
+    /// Lines of the maintenance pages.
+    pub const LINE: f32 = 36.0;
+    /// Space between lines of a maintenance page.
+    pub const LINE_GAP: f32 = 16.0;
+    /// Width of the labels on the maintenance pages (读卡器, 证件号码, ...).
+    pub const LABEL_WIDTH: f32 = 300.0;
+    /// Width of the state column on the device page.
+    pub const STATE_WIDTH: f32 = 320.0;
+}
 
 /// The rules the sizes above must keep.
 pub mod rules {
@@ -116,6 +155,11 @@ pub mod colour {
     pub const BACKDROP: Color = Color::from_rgba8(0x00, 0x00, 0x00, 0.6);
     /// The empty part of the progress bar.
     pub const TRACK: Color = Color::from_rgb8(0xDD, 0xE3, 0xEE);
+    /// The header bar of the maintenance screens (so that staff mode is never mistaken for a
+    /// resident's screen).
+    pub const STAFF_HEADER: Color = Color::from_rgb8(0x33, 0x33, 0x33);
+    /// A device or state that is not right, on the maintenance pages.
+    pub const FAULT: Color = Color::from_rgb8(0x7A, 0x00, 0x00);
 }
 
 /// Every text colour the screens use, with the background it is drawn on, and where.
@@ -140,6 +184,9 @@ pub const TEXT_PAIRS: &[(&str, Color, Color)] = &[
     ("panel", colour::INK, colour::PANEL),
     ("notice", colour::INK, colour::NOTICE),
     ("photo placeholder", colour::INK, colour::PLACEHOLDER),
+    ("maintenance header", colour::ON_DARK, colour::STAFF_HEADER),
+    ("fault on the page", colour::FAULT, colour::PAGE),
+    ("fault on a panel", colour::FAULT, colour::PANEL),
 ];
 
 /// The relative luminance of a colour (WCAG 2.x), ignoring alpha.
@@ -254,6 +301,8 @@ pub enum BoxKind {
     Backdrop,
     /// The dialog itself.
     Dialog,
+    /// The header bar of the maintenance screens.
+    StaffHeader,
 }
 
 /// The style of a box of this kind.
@@ -285,6 +334,11 @@ pub fn box_style(kind: BoxKind, scale: Scale) -> impl Fn(&Theme) -> container::S
             ),
             BoxKind::Backdrop => (colour::BACKDROP, None, Border::default()),
             BoxKind::Dialog => (colour::PAGE, Some(colour::INK), outline(colour::LINE)),
+            BoxKind::StaffHeader => (
+                colour::STAFF_HEADER,
+                Some(colour::ON_DARK),
+                Border::default(),
+            ),
         };
         container::Style {
             text_color: text,
@@ -348,6 +402,16 @@ mod tests {
             assert!(at_1080.px(target) >= rules::MIN_TARGET);
         }
         assert!(at_1080.px(BUTTON_GAP) >= rules::MIN_TARGET_GAP);
+        // The maintenance screens keep the same minimums.
+        for text in [staff::LINE, staff::KEY_TEXT] {
+            assert!(at_1080.px(text) >= rules::MIN_BODY);
+        }
+        for target in [staff::BUTTON_HEIGHT, staff::KEY_HEIGHT] {
+            assert!(at_1080.px(target) >= rules::MIN_TARGET);
+        }
+        for gap in [staff::BUTTON_GAP, staff::KEY_GAP] {
+            assert!(at_1080.px(gap) >= rules::MIN_TARGET_GAP);
+        }
     }
 
     #[test]

@@ -312,3 +312,176 @@ fn dialog<'a, M: Clone + 'a>(
             .style(theme::box_style(BoxKind::Backdrop, look.scale)),
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// The maintenance screens (hall staff)
+// ---------------------------------------------------------------------------------------------
+
+/// What the page around a maintenance screen needs.
+#[derive(Debug, Clone)]
+pub struct StaffChrome<M> {
+    /// What this screen is (after 维护模式 in the header).
+    pub title: Option<&'static str>,
+    /// Who is signed in (the masked name), once known.
+    pub staff: Option<String>,
+    /// Whether a resident's help request stands (said in the header).
+    pub help_requested: bool,
+    /// Seconds until maintenance closes by itself, when that is close; with the message of
+    /// 继续维护 where the screen has one.
+    pub auto_exit: Option<(u64, Option<M>)>,
+    /// The footer's left button (取消, 返回菜单): its label and message.
+    pub back: Option<(Text, M)>,
+    /// The footer's right button (退出维护): its label and message.
+    pub exit: Option<(Text, M)>,
+}
+
+/// The page of a maintenance screen: a dark header (维护模式, the screen, who, the help request,
+/// the auto-exit countdown), the content, and a footer with the way back and out. No step
+/// indicator, no 呼叫工作人员: this is for staff.
+pub fn staff_page<'a, M: Clone + 'a>(
+    look: Look,
+    chrome: StaffChrome<M>,
+    content: Element<'a, M>,
+) -> Element<'a, M> {
+    let mut title = look.t(Text::StaffBanner).to_owned();
+    if let Some(page) = chrome.title {
+        title = format!("{title} · {page}");
+    }
+    let mut header = row![text(title).size(look.px(theme::SMALL))]
+        .spacing(look.px(theme::GAP))
+        .align_y(Vertical::Center)
+        .height(Length::Fill);
+    header = header.push(Space::new().width(Length::Fill));
+    if chrome.help_requested {
+        header = header.push(
+            container(text(look.t(Text::StaffHelpStanding)).size(look.px(theme::SMALL)))
+                .padding([look.px(8.0), look.px(theme::GAP)])
+                .style(theme::box_style(BoxKind::Coming, look.scale)),
+        );
+    }
+    if let Some(staff) = &chrome.staff {
+        header = header
+            .push(text(look.fill(Text::StaffWho, &[("name", staff)])).size(look.px(theme::SMALL)));
+    }
+    if let Some((seconds, _)) = &chrome.auto_exit {
+        header = header.push(
+            text(look.fill(Text::StaffAutoExit, &[("n", &seconds.to_string())]))
+                .size(look.px(theme::SMALL)),
+        );
+    }
+    let header = container(header)
+        .padding([0.0, look.px(theme::MARGIN)])
+        .width(Length::Fill)
+        .height(Length::Fixed(look.px(theme::HEADER_HEIGHT)))
+        .style(theme::box_style(BoxKind::StaffHeader, look.scale));
+
+    let middle = container(content)
+        .center_x(Length::Fill)
+        .center_y(Length::Fill);
+
+    let mut footer = row![]
+        .spacing(look.px(theme::staff::BUTTON_GAP))
+        .align_y(Vertical::Center);
+    if let Some((label, message)) = chrome.back {
+        footer = footer.push(footer_button(look, label, ButtonKind::Secondary, message));
+    }
+    footer = footer.push(Space::new().width(Length::Fill));
+    if let Some((_, Some(keep))) = chrome.auto_exit {
+        footer = footer.push(footer_button(
+            look,
+            Text::StaffKeepOpen,
+            ButtonKind::Primary,
+            keep,
+        ));
+    }
+    if let Some((label, message)) = chrome.exit {
+        footer = footer.push(footer_button(look, label, ButtonKind::Secondary, message));
+    }
+    container(
+        column![
+            header,
+            container(middle)
+                .padding([look.px(theme::GAP), look.px(theme::MARGIN)])
+                .height(Length::Fill),
+            container(footer)
+                .padding([look.px(theme::GAP), look.px(theme::MARGIN)])
+                .height(Length::Fixed(
+                    look.px(theme::FOOTER_BUTTON_HEIGHT + 2.0 * theme::GAP)
+                )),
+        ]
+        .height(Length::Fill),
+    )
+    .width(Length::Fill)
+    .height(Length::Fill)
+    .style(theme::box_style(BoxKind::Page, look.scale))
+    .into()
+}
+
+/// A maintenance button: the staff sizes (at least 120 px tall), a label centred.
+pub fn staff_button<'a, M: Clone + 'a>(
+    look: Look,
+    label: impl text::IntoFragment<'a>,
+    kind: ButtonKind,
+    width: f32,
+    on_press: M,
+) -> Element<'a, M> {
+    let label = text(label)
+        .size(look.px(theme::BUTTON_TEXT))
+        .align_x(Horizontal::Center)
+        .align_y(Vertical::Center)
+        .width(Length::Fill)
+        .height(Length::Fill);
+    button(label)
+        .on_press(on_press)
+        .width(Length::Fixed(look.px(width)))
+        .height(Length::Fixed(look.px(theme::staff::BUTTON_HEIGHT)))
+        .padding(look.px(8.0))
+        .style(theme::button_style(kind, look.scale))
+        .into()
+}
+
+/// One line of a maintenance page: a label in a column of its own, then the value.
+pub fn field<'a, M: 'a>(
+    look: Look,
+    label: impl text::IntoFragment<'a>,
+    value: impl text::IntoFragment<'a>,
+) -> Element<'a, M> {
+    row![
+        text(label)
+            .size(look.px(theme::staff::LINE))
+            .width(Length::Fixed(look.px(theme::staff::LABEL_WIDTH))),
+        text(value).size(look.px(theme::staff::LINE)),
+    ]
+    .spacing(look.px(theme::GAP))
+    .into()
+}
+
+/// A line of a maintenance page in the colour that says something is wrong.
+pub fn fault_line<'a, M: 'a>(look: Look, content: impl text::IntoFragment<'a>) -> Element<'a, M> {
+    text(content)
+        .size(look.px(theme::staff::LINE))
+        .color(theme::colour::FAULT)
+        .into()
+}
+
+/// Maintenance buttons in rows of `columns`, from the left (so that they stay within
+/// [`theme::staff::REACH`]).
+pub fn grid<'a, M: 'a>(look: Look, buttons: Vec<Element<'a, M>>, columns: usize) -> Element<'a, M> {
+    let gap = look.px(theme::staff::BUTTON_GAP);
+    let mut rows = column![].spacing(gap);
+    let mut current = row![].spacing(gap);
+    let mut count = 0;
+    for button in buttons {
+        current = current.push(button);
+        count += 1;
+        if count == columns {
+            rows = rows.push(current);
+            current = row![].spacing(gap);
+            count = 0;
+        }
+    }
+    if count > 0 {
+        rows = rows.push(current);
+    }
+    rows.into()
+}

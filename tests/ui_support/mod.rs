@@ -13,7 +13,7 @@ use iced_test::Simulator;
 use kiosk::flow::{
     Button, CentralFailure, Ctx, Effect, Flow, Input, Millis, Screen, SessionId, Timeouts,
 };
-use kiosk::ui::{FONT, FONT_BYTES, Frame, Kiosk, Message, Scale};
+use kiosk::ui::{FONT, FONT_BYTES, Frame, Kiosk, Message, Press, Scale};
 use protocol::IdNumber;
 use protocol::api::{
     Action, CardKind, CardSex, CodeId, CodeState, IdCardFields, IdentifyResponse, IssuedCode,
@@ -246,9 +246,13 @@ impl Rig {
         };
         assert!(!messages.is_empty(), "touching {label:?} did nothing");
         for message in messages {
-            if let Some(button) = self.kiosk.update(message) {
-                self.pressed.push(button);
-                self.input(Input::Press(button));
+            match self.kiosk.update(message) {
+                Some(Press::Resident(button)) => {
+                    self.pressed.push(button);
+                    self.input(Input::Press(button));
+                }
+                Some(Press::Staff(button)) => panic!("a resident's screen sent {button:?}"),
+                None => {}
             }
         }
     }

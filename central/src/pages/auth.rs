@@ -10,6 +10,10 @@
 //! twelve hours at most. The pages are rendered by the service with the token's holder, so the
 //! token never has to be in the page's script. Only the token's hash is stored, as for the API.
 //!
+//! An organisation's token (`u_...`, made when an operator approves its venue poster code)
+//! signs in on the same form into the same cookie; it is looked up among venues instead of
+//! token holders ([`VenueVisitor`]) and opens the organisation's page only.
+//!
 //! # Forms that act
 //!
 //! Every form POST that acts for a signed-in person is refused unless all three hold:
@@ -43,7 +47,15 @@ pub const SESSION_MAX_AGE: u32 = 12 * 3600;
 pub const FORM_TOKEN_FIELD: &str = "form_token";
 
 /// The pages a sign-in may return to.
-const RETURN_PATHS: [&str; 3] = ["/verify", "/fleet", "/portal/report-lost"];
+const RETURN_PATHS: [&str; 5] = [
+    "/verify",
+    "/fleet",
+    "/portal/report-lost",
+    "/venue",
+    "/venues/review",
+];
+/// Where an organisation's token leads.
+pub(crate) const VENUE_HOME: &str = "/venue";
 
 /// The person signed in on this browser: their token and who it belongs to.
 #[derive(Clone)]
@@ -98,7 +110,7 @@ impl Session {
 }
 
 /// The form token of a session token.
-fn form_token_for(token: &str) -> String {
+pub(crate) fn form_token_for(token: &str) -> String {
     hex::encode(hmac_sm3(token.as_bytes(), b"ssm-page-form-v1"))
 }
 
@@ -146,6 +158,99 @@ impl Visitor {
             )),
         }
     }
+}
+
+/// An organisation signed in with its token (`u_...`, see [`crate::venues`]): the venue as it
+/// is now. The same cookie carries it; the token is looked up among venues, not principals.
+#[derive(Clone)]
+pub(crate) struct VenueSession {
+    token: String,
+    /// The organisation.
+    pub(crate) venue: crate::venues::Venue,
+}
+
+impl std::fmt::Debug for VenueSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VenueSession")
+            .field("venue", &self.venue)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VenueSession {
+    /// The hidden field carrying the session's form token.
+    pub(crate) fn form_token_input(&self) -> String {
+        format!(
+            "<input type=\"hidden\" name=\"{FORM_TOKEN_FIELD}\" value=\"{}\">",
+            form_token_for(&self.token)
+        )
+    }
+
+    /// Checks a submitted form token against this session's.
+    pub(crate) fn check_form_token(&self, submitted: &str) -> Result<(), PageError> {
+        let expected = form_token_for(&self.token);
+        if constant_time_eq(submitted.as_bytes(), expected.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::forbidden(
+                "表单已过期或来源不明，请刷新页面后重试。",
+            ))
+        }
+    }
+
+    /// A sign-out button.
+    pub(crate) fn sign_out_form(&self) -> String {
+        format!(
+            "<form class=\"signout\" method=\"post\" action=\"/signout\">{}\
+             <button type=\"submit\">退出登录</button></form>",
+            self.form_token_input()
+        )
+    }
+}
+
+/// The organisation signed in on this browser, if any (rejected venues have no token; a
+/// suspended one may still sign in and sees that it is suspended).
+pub(crate) struct VenueVisitor(pub(crate) Option<VenueSession>);
+
+impl FromRequestParts<AppState> for VenueVisitor {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = cookie_token(&parts.headers) else {
+            return Ok(Self(None));
+        };
+        let venue = venue_for_token(state, &token).await?;
+        Ok(Self(venue.map(|venue| VenueSession { token, venue })))
+    }
+}
+
+impl VenueVisitor {
+    /// The session, or the sign-in form for organisations (401).
+    pub(crate) fn require(self, path: &'static str) -> Result<VenueSession, PageError> {
+        self.0.ok_or_else(|| {
+            PageError::page(
+                StatusCode::UNAUTHORIZED,
+                signin_page_for(&VENUE_SIGNIN, path, None, ""),
+            )
+        })
+    }
+}
+
+/// The venue an organisation's token belongs to, if it is one the service issued.
+async fn venue_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<crate::venues::Venue>, PageError> {
+    if !token.starts_with(crate::venues::TOKEN_PREFIX) || token.len() > 200 {
+        return Ok(None);
+    }
+    let hash = crate::tokens::token_hash(token);
+    crate::http::blocking(state, move |store| store.venue_by_token(&hash))
+        .await
+        .map_err(|_| PageError::internal())
 }
 
 /// The session token in the request's cookies, if any.
@@ -211,6 +316,18 @@ fn same_origin(headers: &HeaderMap, uri: &Uri) -> bool {
     }
 }
 
+/// The title and hint of a sign-in form.
+pub(crate) struct SigninFor {
+    title: &'static str,
+    hint: &'static str,
+}
+
+/// The sign-in form of the organisations' pages.
+pub(crate) const VENUE_SIGNIN: SigninFor = SigninFor {
+    title: "单位登录",
+    hint: "请输入审核通过后发给本单位的单位令牌（以 u_ 开头）。还没有登记？请先申请单位张贴码。",
+};
+
 /// The sign-in form, for a page that needs `role` (or any role), returning to `next`.
 pub(crate) fn signin_page(
     role: Option<Role>,
@@ -225,16 +342,8 @@ pub(crate) fn signin_page(
         ),
         Some(Role::Operator) => ("运维人员登录", "请输入运维令牌（以 o_ 开头）。"),
         Some(Role::Portal) => ("窗口工作人员登录", "请输入挂失令牌（以 p_ 开头）。"),
-        None => ("登录", "请输入管理员发给您的令牌。"),
+        None => ("登录", "请输入管理员或审核人员发给您的令牌。"),
     };
-    let message = message
-        .map(|m| {
-            format!(
-                "<p class=\"notice notice-error\" role=\"alert\">{}</p>",
-                esc(m)
-            )
-        })
-        .unwrap_or_default();
     let current = signed_in
         .map(|s| {
             format!(
@@ -242,6 +351,26 @@ pub(crate) fn signin_page(
                 esc(&s.principal.name),
                 esc(&s.principal.org),
                 s.sign_out_form()
+            )
+        })
+        .unwrap_or_default();
+    signin_page_for(&SigninFor { title, hint }, next, message, &current)
+}
+
+/// A sign-in form with this title and hint; `current` is trusted markup saying who is signed
+/// in now (or empty).
+pub(crate) fn signin_page_for(
+    form: &SigninFor,
+    next: &str,
+    message: Option<&str>,
+    current: &str,
+) -> String {
+    let SigninFor { title, hint } = *form;
+    let message = message
+        .map(|m| {
+            format!(
+                "<p class=\"notice notice-error\" role=\"alert\">{}</p>",
+                esc(m)
             )
         })
         .unwrap_or_default();
@@ -320,14 +449,22 @@ pub(crate) async fn signin(
             .await
             .map_err(|_| PageError::internal())?
     };
-    let Some(principal) = principal else {
+    let home = match principal {
+        Some(principal) => Some(home_of(principal.role)),
+        None => venue_for_token(&state, token).await?.map(|_| VENUE_HOME),
+    };
+    let Some(home) = home else {
         let next = allowed_return(&form.next).unwrap_or("/");
         return Err(PageError::page(
             StatusCode::UNAUTHORIZED,
             signin_page(None, next, Some("令牌不正确，请核对后重新输入。"), None),
         ));
     };
-    let next = allowed_return(&form.next).unwrap_or_else(|| home_of(principal.role));
+    // An organisation's token opens only its own page.
+    let next = match allowed_return(&form.next) {
+        Some(next) if (home == VENUE_HOME) == (next == VENUE_HOME) => next,
+        _ => home,
+    };
     let cookie = format!(
         "{COOKIE_NAME}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={SESSION_MAX_AGE}"
     );
@@ -352,10 +489,14 @@ pub(crate) struct SignoutForm {
 /// `POST /signout`: clears the cookie.
 pub(crate) async fn signout(
     visitor: Visitor,
+    venue: VenueVisitor,
     _same_origin: SameOrigin,
     form: Result<Form<SignoutForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     if let Some(session) = &visitor.0 {
+        let Form(form) = form.map_err(|_| PageError::bad_request("表单不完整。"))?;
+        session.check_form_token(&form.form_token)?;
+    } else if let Some(session) = &venue.0 {
         let Form(form) = form.map_err(|_| PageError::bad_request("表单不完整。"))?;
         session.check_form_token(&form.form_token)?;
     }
@@ -440,6 +581,7 @@ mod tests {
                 role: Role::Verifier,
                 name: "赵核验".into(),
                 org: "示例单位".into(),
+                venue: None,
             },
         };
         let a = session("v_a");

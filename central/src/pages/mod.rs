@@ -8,6 +8,9 @@
 //! | `GET /kiosks` | anyone | the kiosk directory: address, hours, whether each can issue now |
 //! | `GET /fleet` | operator | every kiosk's devices, paper, heartbeat, backlog, errors today |
 //! | `GET, POST /portal/report-lost` | portal | the counter's lost report (挂失) |
+//! | `GET, POST /venues/apply` | anyone | an organisation applies for a poster code ([`venue_apply`]) |
+//! | `GET, POST /venues/review` | operator | approve, reject, suspend venues; clean up old entries |
+//! | `GET /venue` and below | organisation (`u_` token) | poster, today's entries, CSV, door verifiers ([`venue`]) |
 //! | `GET, POST /signin`, `POST /signout` | anyone | the session cookie ([`auth`]) |
 //!
 //! Every page answer carries a Content-Security-Policy that allows scripts, styles and
@@ -24,6 +27,9 @@ pub mod fleet;
 pub mod html;
 pub mod kiosks;
 pub mod report_lost;
+pub mod venue;
+pub mod venue_apply;
+pub mod venue_review;
 pub mod verify;
 
 use axum::Router;
@@ -52,6 +58,19 @@ pub fn router() -> Router<AppState> {
             report_lost::PATH,
             get(report_lost::show).post(report_lost::submit),
         )
+        .route(
+            venue_apply::PATH,
+            get(venue_apply::show).post(venue_apply::submit),
+        )
+        .route(
+            venue_review::PATH,
+            get(venue_review::show).post(venue_review::act),
+        )
+        .route(venue::PATH, get(venue::show))
+        .route(venue::POSTER_PDF_PATH, get(venue::poster))
+        .route(venue::REPRINT_PATH, post(venue::reprint))
+        .route(venue::DOOR_VERIFIERS_PATH, post(venue::add_door_verifier))
+        .route(venue::CSV_PATH, get(venue::csv))
         .route("/signin", get(auth::signin_form).post(auth::signin))
         .route("/signout", post(auth::signout))
         .route(assets::CSS_PATH, get(assets::css))
@@ -170,6 +189,9 @@ async fn index() -> Response {
          <li><a href=\"/kiosks\">自助终端分布<span>哪里可以办理</span></a></li>\n\
          <li><a href=\"/fleet\">终端运行状态<span>运维人员</span></a></li>\n\
          <li><a href=\"/portal/report-lost\">离线码挂失<span>窗口工作人员</span></a></li>\n\
+         <li><a href=\"/venues/apply\">申请单位张贴码<span>本市登记的单位</span></a></li>\n\
+         <li><a href=\"/venue\">本单位张贴码与进场记录<span>已登记的单位</span></a></li>\n\
+         <li><a href=\"/venues/review\">单位张贴码审核<span>运维人员</span></a></li>\n\
          </ul>\n</main>";
     html_response(
         StatusCode::OK,

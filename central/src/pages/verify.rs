@@ -5,8 +5,10 @@
 //!
 //! The scan is a form POST with the session cookie (see [`super::auth`]); the service runs the
 //! code path of `POST /v1/verify` ([`crate::http::verify_payload`]), which also logs the
-//! verification, and renders the verdict. Nothing about the holder is kept by the page: the
-//! answer is `no-store`, and the script returns to the empty page after a while.
+//! verification, and renders the verdict. A verifier bound to a venue (a door verifier, see
+//! [`crate::venues`]) also records an entry there with each valid verdict, which the page says.
+//! Nothing about the holder is kept by the page: the answer is `no-store`, and the script
+//! returns to the empty page after a while.
 
 use axum::Form;
 use axum::extract::State;
@@ -87,7 +89,15 @@ pub(crate) async fn check(
             ),
         ));
     }
-    let verdict = verify_payload(&state, &session.principal, payload).await?;
+    let verdict = match verify_payload(&state, &session.principal, payload).await {
+        Ok(verdict) => verdict,
+        Err(e) if e.code() == protocol::api::ErrorCode::VenueNotActive => {
+            return Err(PageError::forbidden(
+                "您所在单位的张贴码已暂停使用，门口核验账号也暂停使用。请联系本单位或审核人员。",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(html_response(
         StatusCode::OK,
         render(&session, now, &Shown::Verdict(Box::new(verdict))),
@@ -109,7 +119,21 @@ fn render(session: &Session, now: OffsetDateTime, shown: &Shown) -> String {
     let main = match shown {
         Shown::Nothing => idle(now, None),
         Shown::Notice(notice) => idle(now, Some(notice)),
-        Shown::Verdict(verdict) => verdict_section(verdict, now),
+        Shown::Verdict(verdict) => {
+            let mut section = verdict_section(verdict, now);
+            // A door verifier's valid scan was recorded as an entry at their venue.
+            if who.venue.is_some() && verdict.result == VerifyResult::Valid {
+                let at = section.rfind("</section>").unwrap_or(section.len());
+                section.insert_str(
+                    at,
+                    &format!(
+                        "<p class=\"entry-recorded\" data-entry-recorded>已登记进入 {}</p>\n",
+                        esc(&who.org)
+                    ),
+                );
+            }
+            section
+        }
     };
     let body = format!(
         "<header class=\"topbar\">\n<span class=\"who\" data-verifier>核验人员：{name}（{org}）</span>\n\

@@ -19,6 +19,10 @@ use crate::model::{
     Citizen, CitizenId, CodeRecord, HeartbeatRecord, IssueInput, KioskRecord, NewCitizen, NewCode,
     Principal, Role, SessionRecord, VerificationLogEntry,
 };
+use crate::venues::{
+    Decision, EntryRefused, EntryView, NewEntry, PosterRecord, Venue, VenueApplication, VenueRowId,
+};
+use protocol::venue::VenueId;
 
 /// A storage failure. Anything but the typed refusals is a server-side fault.
 #[derive(Debug, thiserror::Error)]
@@ -189,6 +193,65 @@ pub trait Store: Send + Sync + 'static {
     fn kiosk_config(&self) -> Result<KioskConfig, StoreError>;
     /// Replaces the kiosk configuration, bumping its version; returns the new version.
     fn set_kiosk_config(&self, config: &KioskConfig) -> Result<u64, StoreError>;
+
+    // Venues (see `crate::venues`).
+
+    /// Records an application (pending) under the random id `key`; `Duplicate` when the same
+    /// unified social credit code is pending, approved or suspended already.
+    fn apply_venue(
+        &self,
+        key: &VenueId,
+        application: &VenueApplication,
+        at: OffsetDateTime,
+    ) -> Result<VenueRowId, StoreError>;
+    /// Every venue, newest application first.
+    fn venues(&self) -> Result<Vec<Venue>, StoreError>;
+    /// A venue by row id.
+    fn venue(&self, id: VenueRowId) -> Result<Option<Venue>, StoreError>;
+    /// The venue whose posters carry `key`.
+    fn venue_by_key(&self, key: &VenueId) -> Result<Option<Venue>, StoreError>;
+    /// The venue whose token has this hash (approved or suspended venues have one).
+    fn venue_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Venue>, StoreError>;
+    /// Applies an operator's decision when the venue has the status the decision starts from
+    /// (`Decision::transition`); `Ok(None)` when it has another, `NotFound` when there is no such
+    /// venue.
+    fn decide_venue(
+        &self,
+        id: VenueRowId,
+        decision: &Decision,
+        by: i64,
+        at: OffsetDateTime,
+    ) -> Result<Option<Venue>, StoreError>;
+    /// Retires the venue's current poster (if any) and adds the next serial, signed by `sign`
+    /// (serial -> (kid, QR text)), in one transaction.
+    fn new_poster(
+        &self,
+        venue: VenueRowId,
+        at: OffsetDateTime,
+        sign: &mut dyn FnMut(u16) -> Result<(u8, String), String>,
+    ) -> Result<PosterRecord, StoreError>;
+    /// The venue's current poster.
+    fn current_poster(&self, venue: VenueRowId) -> Result<Option<PosterRecord>, StoreError>;
+    /// Records an entry, after checking in the same transaction that the venue is approved and,
+    /// for a poster scan, that the poster is the current one; returns the entry's row id.
+    fn record_entry(&self, entry: &NewEntry) -> Result<Result<i64, EntryRefused>, StoreError>;
+    /// The venue's entries with a time in `[from, until)`, oldest first, names masked.
+    fn venue_entries(
+        &self,
+        venue: VenueRowId,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<EntryView>, StoreError>;
+    /// Deletes every venue's entries older than `before`; returns how many.
+    fn purge_venue_entries(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
+    /// Adds a verifier bound to the venue (its valid scans record entries there); the
+    /// organisation is the venue's name. Returns the principal id.
+    fn add_venue_verifier(
+        &self,
+        venue: VenueRowId,
+        name: &str,
+        token_hash: &[u8; 32],
+    ) -> Result<i64, StoreError>;
 }
 
 /// Whether the request ids match an earlier code for the same person and action.

@@ -50,11 +50,16 @@
 //!   unknown kiosk or verifier; [`Store::create_session`] for an unknown citizen.
 //! - Journal events are unique per kiosk and event id; the time a batch was received is taken
 //!   from the service's clock.
+//! - [`Store::record_entry`] checks the venue's status and, for a poster scan, that the poster
+//!   is the current one, in its own write transaction, so that a reprint or a suspension
+//!   committed before it always wins. [`Store::venue_entries`] masks names as it reads them: no
+//!   full name leaves storage on the venue path.
 
 mod codes;
 mod convert;
 mod migrate;
 mod pool;
+mod venues;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -79,6 +84,10 @@ use crate::model::{
     Principal, Role, SessionRecord, StoredPhoto, VerificationLogEntry,
 };
 use crate::store::{IssueError, Issued, Store, StoreError};
+use crate::venues::{
+    Decision, EntryRefused, EntryView, NewEntry, PosterRecord, Venue, VenueApplication, VenueRowId,
+};
+use protocol::venue::VenueId;
 
 /// The `settings` key of the kiosk configuration.
 const KIOSK_CONFIG_KEY: &str = "kiosk_config";
@@ -542,20 +551,29 @@ impl Store for SqliteStore {
 
     fn principal(&self, token_hash: &[u8; 32]) -> Result<Option<Principal>, StoreError> {
         self.read("read principal", |conn| {
-            let raw: Option<(i64, String, String, String)> = conn
+            let raw: Option<(i64, String, String, String, Option<i64>)> = conn
                 .query_row(
-                    "SELECT id, role, name, org FROM principals WHERE token_hash = ?1",
+                    "SELECT id, role, name, org, venue_id FROM principals WHERE token_hash = ?1",
                     [token_hash.as_slice()],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                    |row| {
+                        Ok((
+                            row.get(0)?,
+                            row.get(1)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                            row.get(4)?,
+                        ))
+                    },
                 )
                 .optional()
                 .db("read principal")?;
-            raw.map(|(id, role, name, org)| {
+            raw.map(|(id, role, name, org, venue)| {
                 Ok(Principal {
                     id,
                     role: Role::parse(&role).ok_or_else(|| corrupt("principals.role"))?,
                     name,
                     org,
+                    venue,
                 })
             })
             .transpose()
@@ -774,6 +792,98 @@ impl Store for SqliteStore {
             )
             .db("set kiosk config")?;
             Ok(version)
+        })
+    }
+
+    fn apply_venue(
+        &self,
+        key: &VenueId,
+        application: &VenueApplication,
+        at: OffsetDateTime,
+    ) -> Result<VenueRowId, StoreError> {
+        self.write("apply venue", |tx| {
+            venues::apply_in(tx, key, application, at)
+        })
+    }
+
+    fn venues(&self) -> Result<Vec<Venue>, StoreError> {
+        self.read("list venues", venues::all_venues)
+    }
+
+    fn venue(&self, id: VenueRowId) -> Result<Option<Venue>, StoreError> {
+        self.read("read venue", |conn| {
+            venues::venue_where(conn, "id = ?1", id)
+        })
+    }
+
+    fn venue_by_key(&self, key: &VenueId) -> Result<Option<Venue>, StoreError> {
+        self.read("read venue", |conn| {
+            venues::venue_where(conn, "venue_key = ?1", key.0.as_slice())
+        })
+    }
+
+    fn venue_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Venue>, StoreError> {
+        self.read("read venue", |conn| {
+            venues::venue_where(conn, "token_hash = ?1", token_hash.as_slice())
+        })
+    }
+
+    fn decide_venue(
+        &self,
+        id: VenueRowId,
+        decision: &Decision,
+        by: i64,
+        at: OffsetDateTime,
+    ) -> Result<Option<Venue>, StoreError> {
+        self.write("decide venue", |tx| {
+            venues::decide_in(tx, id, decision, by, at)
+        })
+    }
+
+    fn new_poster(
+        &self,
+        venue: VenueRowId,
+        at: OffsetDateTime,
+        sign: &mut dyn FnMut(u16) -> Result<(u8, String), String>,
+    ) -> Result<PosterRecord, StoreError> {
+        self.write("new poster", |tx| {
+            venues::new_poster_in(tx, venue, at, sign)
+        })
+    }
+
+    fn current_poster(&self, venue: VenueRowId) -> Result<Option<PosterRecord>, StoreError> {
+        self.read("read current poster", |conn| {
+            venues::current_poster(conn, venue)
+        })
+    }
+
+    fn record_entry(&self, entry: &NewEntry) -> Result<Result<i64, EntryRefused>, StoreError> {
+        self.write("record entry", |tx| venues::record_entry_in(tx, entry))
+    }
+
+    fn venue_entries(
+        &self,
+        venue: VenueRowId,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<EntryView>, StoreError> {
+        self.read("list entries", |conn| {
+            venues::entries(conn, venue, from, until)
+        })
+    }
+
+    fn purge_venue_entries(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        self.write("purge entries", |tx| venues::purge_in(tx, before))
+    }
+
+    fn add_venue_verifier(
+        &self,
+        venue: VenueRowId,
+        name: &str,
+        token_hash: &[u8; 32],
+    ) -> Result<i64, StoreError> {
+        self.write("add venue verifier", |tx| {
+            venues::add_verifier_in(tx, venue, name, token_hash)
         })
     }
 }

@@ -1,0 +1,331 @@
+//! Venue storage on a real SQLite file: migration 2 on a database written by the previous
+//! release, the venue state machine, one live registration per credit code, one current poster
+//! per venue, the checks of `record_entry`, the retention boundary of the clean-up, and the
+//! `purge-entries` subcommand.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::process::Command;
+
+use central::model::{NewCitizen, Role};
+use central::store::sqlite::SqliteStore;
+use central::store::{Store, StoreError};
+use central::venues::{
+    Decision, EntryRefused, EntryVia, NewEntry, VenueApplication, VenueStatus,
+    purge_expired_entries,
+};
+use protocol::api::Color;
+use protocol::venue::VenueId;
+use protocol::{IdNumber, Uscc};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const NOW: OffsetDateTime = datetime!(2026-11-21 10:00 +8);
+const USCC: &str = "91310101MA1FL2X0PL";
+
+fn application(name: &str) -> VenueApplication {
+    VenueApplication {
+        name: name.into(),
+        uscc: Uscc::parse(USCC).unwrap(),
+        address: "上海市黄浦区示例路 100 号".into(),
+        contact_name: "李联系".into(),
+        contact_phone: "13800138000".into(),
+    }
+}
+
+fn sign(serial: u16) -> Result<(u8, String), String> {
+    Ok((1, format!("SSMV1:TEST{serial}")))
+}
+
+struct Db {
+    _dir: tempfile::TempDir,
+    store: SqliteStore,
+    operator: i64,
+    citizen: i64,
+}
+
+fn db() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("central.db")).unwrap();
+    let operator = store
+        .add_principal(Role::Operator, "值班运维", "示例单位", &[1; 32])
+        .unwrap();
+    let citizen = store
+        .upsert_citizen(&NewCitizen {
+            id_number: IdNumber::parse("310101195003150029").unwrap(),
+            name: "王秀英".into(),
+            photo: None,
+            color: Color::Green,
+            realname_verified: true,
+        })
+        .unwrap();
+    Db {
+        _dir: dir,
+        store,
+        operator,
+        citizen,
+    }
+}
+
+fn entry(db: &Db, venue: i64, at: OffsetDateTime, via: EntryVia) -> Result<i64, EntryRefused> {
+    db.store
+        .record_entry(&NewEntry {
+            venue,
+            at,
+            citizen: db.citizen,
+            color: Color::Green,
+            via,
+        })
+        .unwrap()
+}
+
+#[test]
+fn migration_2_keeps_a_version_1_database_and_its_token_holders() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("central.db");
+    {
+        // A database as the previous release left it: schema version 1 and a verifier.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../migrations/sqlite/0001_initial.sql"))
+            .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+                 applied_at TEXT NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, 'initial', '2026-01-01T00:00:00.000000000Z');
+             INSERT INTO principals (role, name, org, token_hash, created_at)
+                 VALUES ('verifier', '赵核验', '示例单位', zeroblob(32),
+                         '2026-01-01T00:00:00.000000000Z');",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(SqliteStore::schema_version(), 2);
+    let verifier = store.principal(&[0; 32]).unwrap().unwrap();
+    assert_eq!(verifier.name, "赵核验");
+    assert_eq!(verifier.venue, None, "old tokens are bound to no venue");
+    assert!(store.venues().unwrap().is_empty());
+}
+
+#[test]
+fn venues_move_only_along_the_allowed_decisions() {
+    let db = db();
+    let key = VenueId([7; 8]);
+    let id = db
+        .store
+        .apply_venue(&key, &application("上海市示例文化中心"), NOW)
+        .unwrap();
+    let venue = db.store.venue(id).unwrap().unwrap();
+    assert_eq!(venue.status, VenueStatus::Pending);
+    assert_eq!(db.store.venue_by_key(&key).unwrap().unwrap().id, id);
+    // One live registration per credit code.
+    assert!(matches!(
+        db.store
+            .apply_venue(&VenueId([8; 8]), &application("别名"), NOW),
+        Err(StoreError::Duplicate(_))
+    ));
+
+    let by = db.operator;
+    let suspend = Decision::Suspend { note: "x".into() };
+    assert_eq!(db.store.decide_venue(id, &suspend, by, NOW).unwrap(), None);
+    assert_eq!(
+        db.store
+            .decide_venue(id, &Decision::Reinstate, by, NOW)
+            .unwrap(),
+        None
+    );
+    let approve = Decision::Approve {
+        token_hash: [9; 32],
+    };
+    let approved = db
+        .store
+        .decide_venue(id, &approve, by, NOW)
+        .unwrap()
+        .unwrap();
+    assert_eq!(approved.status, VenueStatus::Approved);
+    assert_eq!(db.store.venue_by_token(&[9; 32]).unwrap().unwrap().id, id);
+    assert_eq!(db.store.decide_venue(id, &approve, by, NOW).unwrap(), None);
+    let reject = Decision::Reject { note: "x".into() };
+    assert_eq!(db.store.decide_venue(id, &reject, by, NOW).unwrap(), None);
+    let suspended = db
+        .store
+        .decide_venue(id, &suspend, by, NOW)
+        .unwrap()
+        .unwrap();
+    assert_eq!(suspended.status, VenueStatus::Suspended);
+    assert_eq!(suspended.decision_note.as_deref(), Some("x"));
+    assert!(
+        db.store.venue_by_token(&[9; 32]).unwrap().is_some(),
+        "a suspended organisation still signs in"
+    );
+    let back = db
+        .store
+        .decide_venue(id, &Decision::Reinstate, by, NOW)
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.status, VenueStatus::Approved);
+    assert!(matches!(
+        db.store.decide_venue(4242, &Decision::Reinstate, by, NOW),
+        Err(StoreError::NotFound)
+    ));
+
+    // A rejected organisation may apply again with the same code.
+    let other = db
+        .store
+        .apply_venue(
+            &VenueId([3; 8]),
+            &VenueApplication {
+                uscc: Uscc::parse("91350100M000100Y43").unwrap(),
+                ..application("另一家")
+            },
+            NOW,
+        )
+        .unwrap();
+    db.store
+        .decide_venue(other, &reject, by, NOW)
+        .unwrap()
+        .unwrap();
+    db.store
+        .apply_venue(
+            &VenueId([4; 8]),
+            &VenueApplication {
+                uscc: Uscc::parse("91350100M000100Y43").unwrap(),
+                ..application("另一家")
+            },
+            NOW,
+        )
+        .unwrap();
+}
+
+#[test]
+fn entries_need_an_approved_venue_and_its_current_poster() {
+    let db = db();
+    let id = db
+        .store
+        .apply_venue(&VenueId([7; 8]), &application("上海市示例文化中心"), NOW)
+        .unwrap();
+    let poster = EntryVia::Poster { serial: 1 };
+    assert_eq!(
+        entry(&db, id, NOW, poster),
+        Err(EntryRefused::VenueNotActive)
+    );
+    db.store
+        .decide_venue(
+            id,
+            &Decision::Approve {
+                token_hash: [9; 32],
+            },
+            db.operator,
+            NOW,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        entry(&db, id, NOW, poster),
+        Err(EntryRefused::UnknownPoster)
+    );
+
+    let first = db.store.new_poster(id, NOW, &mut sign).unwrap();
+    assert_eq!((first.serial, first.retired_at), (1, None));
+    assert!(entry(&db, id, NOW, poster).is_ok());
+    let second = db.store.new_poster(id, NOW, &mut sign).unwrap();
+    assert_eq!(second.serial, 2);
+    assert_eq!(db.store.current_poster(id).unwrap().unwrap().serial, 2);
+    assert_eq!(
+        entry(&db, id, NOW, poster),
+        Err(EntryRefused::PosterRetired)
+    );
+    assert!(entry(&db, id, NOW, EntryVia::Poster { serial: 2 }).is_ok());
+    assert_eq!(
+        entry(&db, id, NOW, EntryVia::Poster { serial: 3 }),
+        Err(EntryRefused::UnknownPoster)
+    );
+
+    // Door verifiers are verifiers bound to the venue, named after it.
+    let door = db
+        .store
+        .add_venue_verifier(id, "门卫老周", &[5; 32])
+        .unwrap();
+    let principal = db.store.principal(&[5; 32]).unwrap().unwrap();
+    assert_eq!(
+        (principal.role, principal.venue, principal.org.as_str()),
+        (Role::Verifier, Some(id), "上海市示例文化中心")
+    );
+    assert!(entry(&db, id, NOW, EntryVia::DoorVerifier { verifier: door }).is_ok());
+    db.store
+        .decide_venue(
+            id,
+            &Decision::Suspend { note: "x".into() },
+            db.operator,
+            NOW,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        entry(&db, id, NOW, EntryVia::DoorVerifier { verifier: door }),
+        Err(EntryRefused::VenueNotActive)
+    );
+
+    let seen = db
+        .store
+        .venue_entries(id, NOW - Duration::hours(1), NOW + Duration::hours(1))
+        .unwrap();
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(|e| e.name_masked == "王*英"));
+    assert_eq!(seen[2].via, EntryVia::DoorVerifier { verifier: door });
+}
+
+#[test]
+fn the_clean_up_deletes_exactly_what_is_older_than_28_days() {
+    let db = db();
+    let id = db
+        .store
+        .apply_venue(&VenueId([7; 8]), &application("上海市示例文化中心"), NOW)
+        .unwrap();
+    db.store
+        .decide_venue(
+            id,
+            &Decision::Approve {
+                token_hash: [9; 32],
+            },
+            db.operator,
+            NOW,
+        )
+        .unwrap()
+        .unwrap();
+    db.store.new_poster(id, NOW, &mut sign).unwrap();
+    let poster = EntryVia::Poster { serial: 1 };
+    for age in [
+        Duration::days(28) + Duration::seconds(1),
+        Duration::days(28),
+        Duration::days(1),
+    ] {
+        entry(&db, id, NOW - age, poster).unwrap();
+    }
+    assert_eq!(purge_expired_entries(&db.store, NOW).unwrap(), 1);
+    assert_eq!(purge_expired_entries(&db.store, NOW).unwrap(), 0);
+    let left = db
+        .store
+        .venue_entries(id, NOW - Duration::days(60), NOW)
+        .unwrap();
+    assert_eq!(left.len(), 2, "28 days old exactly is kept");
+}
+
+#[test]
+fn the_purge_entries_subcommand_runs_the_clean_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_central"))
+        .args(["purge-entries", "--data"])
+        .arg(dir.path().join("data"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "deleted 0 venue entries older than 28 days"
+    );
+}

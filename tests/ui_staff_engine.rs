@@ -1,0 +1,281 @@
+//! The maintenance screens on the real engine, as the demo runs them: the embedded central
+//! service (which enrols the demo staff member), simulated devices played through the real
+//! simulator panel, the screens fed the engine's snapshots and sending their presses to the
+//! engine's handle. The hidden corner, the demo staff card and PIN, a test print on the
+//! simulated printer, the central made unreachable and reachable again from the panel (seen on
+//! the sync page), and a resident's card starting a resident's session.
+
+#![cfg(feature = "embedded-central")]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+mod ui_support;
+
+use std::time::{Duration, Instant};
+
+use iced::Size;
+use iced_test::Simulator;
+use kiosk::config::Config;
+use kiosk::engine::{Core, Engine, EngineHandle};
+use kiosk::ui::sim_panel::{self, SimDevices, SimPanel};
+use kiosk::ui::{Frame, Kiosk, Message, Press, corner};
+
+/// A kiosk of the demo kind running in this process, with its screens and its panel.
+struct Live {
+    runtime: tokio::runtime::Runtime,
+    core: Option<Core>,
+    handle: EngineHandle,
+    engine: Option<tokio::task::JoinHandle<()>>,
+    kiosk: Kiosk,
+    panel: SimPanel,
+    _dir: tempfile::TempDir,
+}
+
+impl Live {
+    fn start() -> Live {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("kiosk.toml");
+        std::fs::write(
+            &config,
+            r#"
+[kiosk]
+id = "K001"
+data_dir = "data"
+
+[central]
+embedded = true
+
+[sync]
+heartbeat_seconds = 1
+upload_seconds = 1
+
+[devices.idcard]
+backend = "simulated"
+
+[devices.scanner]
+backend = "simulated"
+
+[devices.printer]
+backend = "simulated"
+"#,
+        )
+        .unwrap();
+        let config = Config::load(&config).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (core, handle, engine) = runtime.block_on(async {
+            let core = Core::open(config).await.unwrap();
+            let (engine, handle) = Engine::new(&core).unwrap();
+            let engine = tokio::spawn(engine.run());
+            (core, handle, engine)
+        });
+        let devices = SimDevices {
+            reader: handle.sim.reader.clone(),
+            scanner: handle.sim.scanner.clone(),
+            printer: handle.sim.printer.clone(),
+        };
+        let switch = kiosk::ui::launch::central_switch(&core, runtime.handle()).unwrap();
+        let panel = SimPanel::new(devices, None).unwrap().with_central(switch);
+        let kiosk = Kiosk::new(Frame::from(&*handle.snapshots.borrow()));
+        Live {
+            runtime,
+            core: Some(core),
+            handle,
+            engine: Some(engine),
+            kiosk,
+            panel,
+            _dir: dir,
+        }
+    }
+
+    fn core(&self) -> &Core {
+        self.core.as_ref().unwrap()
+    }
+
+    /// Shows the engine's latest snapshot.
+    fn show(&mut self) {
+        let frame = Frame::from(&*self.handle.snapshots.borrow());
+        let _ = self.kiosk.update(Message::Frame(Box::new(frame)));
+    }
+
+    fn texts(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut ui = ui_support::simulator(self.kiosk.view());
+        let _ = ui.find(|candidate: iced_test::selector::Candidate<'_>| {
+            if let iced_test::selector::Candidate::Text { content, .. } = candidate {
+                found.push(content.to_owned());
+            }
+            None::<()>
+        });
+        found
+    }
+
+    /// Waits (up to 30 s) until the screens show `text`.
+    #[track_caller]
+    fn wait_for(&mut self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.show();
+            let texts = self.texts();
+            if texts.iter().any(|t| t == text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screens never showed {text:?}; they show {texts:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&self, press: Press) {
+        match press {
+            Press::Resident(button) => self.handle.press(button),
+            Press::Staff(button) => self.handle.staff(button),
+        }
+    }
+
+    /// Touches a label on the screens (once they show it: the engine answers the touch before
+    /// on its own task); what they send goes to the engine.
+    #[track_caller]
+    fn touch(&mut self, label: &str) {
+        self.wait_for(label);
+        let messages: Vec<Message> = {
+            let mut ui = ui_support::simulator(self.kiosk.view());
+            assert!(
+                ui.click(label).is_ok(),
+                "{label:?} is not on the screens: {:?}",
+                self.texts()
+            );
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            if let Some(press) = self.kiosk.update(message) {
+                self.send(press);
+            }
+        }
+    }
+
+    /// Touches a button of the simulator panel.
+    #[track_caller]
+    fn touch_panel(&mut self, label: &str) {
+        let messages: Vec<sim_panel::Message> = {
+            let mut ui = Simulator::with_size(
+                ui_support::settings(),
+                Size::new(620.0, 920.0),
+                self.panel.view(),
+            );
+            assert!(ui.click(label).is_ok(), "{label:?} is not on the panel");
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.panel.update(message);
+        }
+    }
+
+    fn stop(mut self) {
+        self.handle.stop();
+        let engine = self.engine.take().unwrap();
+        let core = self.core.take().unwrap();
+        self.runtime.block_on(async {
+            engine.await.unwrap();
+            core.close(Duration::from_secs(5)).await;
+        });
+    }
+}
+
+#[test]
+fn maintenance_on_the_demo_kiosk() {
+    let started = Instant::now();
+    let mut live = Live::start();
+    live.wait_for("随申码离线服务");
+    // The demo central's staff list arrives with its config.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while live.core().sync.state().config.is_none() {
+        assert!(Instant::now() < deadline, "no central config");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(600));
+
+    // The hidden corner, held three seconds (the shell's timer is played here).
+    let _ = live.kiosk.update(Message::Corner(corner::Message::Pressed));
+    let t0 = Instant::now();
+    let _ = live
+        .kiosk
+        .update(Message::Corner(corner::Message::Tick(t0)));
+    let press = live
+        .kiosk
+        .update(Message::Corner(corner::Message::Tick(t0 + corner::HOLD)))
+        .unwrap();
+    live.send(press);
+    live.wait_for("请放置工作人员身份证");
+
+    // The demo staff card from the panel, then the PIN on the keypad.
+    live.touch_panel("放置工作人员卡 林晓岚");
+    live.wait_for("请输入密码");
+    for digit in kiosk::sample::DEMO_STAFF_PIN.chars() {
+        live.touch(&digit.to_string());
+    }
+    live.touch("确定");
+    live.wait_for("维护模式 · 维护菜单");
+    live.wait_for("工作人员：林*岚");
+
+    // A test print on the simulated printer.
+    live.touch("测试打印");
+    live.touch("打印测试页");
+    live.wait_for("测试页已打印。请看二维码和文字是否清楚。");
+    live.touch("返回菜单");
+
+    // The central goes away and comes back, from the panel; the sync page says so.
+    live.touch("同步状态");
+    live.wait_for("连得上");
+    live.touch_panel("服务中心不可达");
+    assert_eq!(live.panel.central_reachable(), Some(false));
+    assert_eq!(live.panel.last(), Some("已完成：服务中心不可达"));
+    live.touch("立即同步");
+    live.wait_for("连不上");
+    live.touch_panel("服务中心可达");
+    assert_eq!(live.panel.central_reachable(), Some(true));
+    live.touch("立即同步");
+    live.wait_for("连得上");
+
+    live.touch("退出维护");
+    live.wait_for("随申码离线服务");
+    live.touch_panel("移走身份证");
+
+    // Any other card starts a resident's session, as before.
+    live.touch_panel("放置 王秀英");
+    live.wait_for("请核对您的信息");
+    live.wait_for("王秀英");
+    live.touch("返回首页");
+    live.wait_for("随申码离线服务");
+    live.stop();
+    eprintln!("the demo kiosk's maintenance took {:?}", started.elapsed());
+}
+
+#[test]
+fn the_embedded_central_can_be_switched_off_and_on() {
+    let live = Live::start();
+    let core = live.core();
+    let switch = core.embedded_switch().unwrap();
+    live.runtime.block_on(async {
+        assert!(switch.is_running().await);
+        core.client.keys().await.unwrap();
+        core.set_embedded_reachable(false).await.unwrap();
+        assert!(!switch.is_running().await);
+        assert!(core.client.keys().await.is_err());
+        // Doing what is already so does nothing.
+        core.set_embedded_reachable(false).await.unwrap();
+        core.set_embedded_reachable(true).await.unwrap();
+        assert!(switch.is_running().await);
+        core.client.keys().await.unwrap();
+    });
+    live.stop();
+}
