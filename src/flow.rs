@@ -57,6 +57,7 @@
 //! | Issuing | `Issued` Ok | Printing | Print |
 //! | Issuing | `Issued` Err unreachable / bad answer / transient refusal, or issue_ms | Error{retry: issue} | J Error{step=issue, error} |
 //! | Issuing | `Issued` Err refused session_expired / unknown_session | Error{SessionExpired, retry: identify} | J Error{step=issue, error} |
+//! | Issuing | `Issued` Err refused conflict_code_changed (reissued elsewhere since identify) | Error{CodeChanged, retry: identify} | J Error{step=issue, error} |
 //! | Issuing | `Issued` Err other refusal | Error{Refused(code)}, no retry | J Error{step=issue, error} |
 //! | Error after issue | late `Issued` Ok, same request id | Printing | Print |
 //! | Printing | `Printed` Ok | Done | (the shell journals the outcome) |
@@ -523,6 +524,9 @@ pub enum FlowError {
     InvalidSuishenCode,
     /// The session at the central expired: identify again.
     SessionExpired,
+    /// The person's code was replaced (at another kiosk) after identify: identify again to see
+    /// the code now.
+    CodeChanged,
     /// The central refused, with this code.
     Refused(ErrorCode),
     /// The slip was not printed.
@@ -542,6 +546,7 @@ impl FlowError {
             Self::UnknownPerson => "unknown_person",
             Self::InvalidSuishenCode => "invalid_suishen_code",
             Self::SessionExpired => "session_expired",
+            Self::CodeChanged => "conflict_code_changed",
             Self::Refused(code) => code.as_str(),
             Self::PrintFailed(reason) => print_failure_str(reason),
             Self::BadAnswer => "bad_answer",
@@ -622,6 +627,9 @@ fn issue_failure(failure: CentralFailure) -> (FlowError, Option<Step>) {
         CentralFailure::BadAnswer => (FlowError::BadAnswer, Some(Step::Issue)),
         CentralFailure::Refused(ErrorCode::SessionExpired | ErrorCode::UnknownSession) => {
             (FlowError::SessionExpired, Some(Step::Identify))
+        }
+        CentralFailure::Refused(ErrorCode::ConflictCodeChanged) => {
+            (FlowError::CodeChanged, Some(Step::Identify))
         }
         CentralFailure::Refused(code) if transient(code) => {
             (FlowError::CentralUnreachable, Some(Step::Issue))

@@ -298,6 +298,7 @@ fn every_error_is_said_in_plain_words() {
         FlowError::UnknownPerson,
         FlowError::InvalidSuishenCode,
         FlowError::SessionExpired,
+        FlowError::CodeChanged,
         FlowError::Refused(ErrorCode::Internal),
         FlowError::BadAnswer,
         FlowError::PrintFailed(PrintFailure::PaperOut),

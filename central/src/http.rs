@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use protocol::api::{
-    Ack, CodeId, ErrorBody, ErrorCode, HeartbeatRequest, HeartbeatResponse, Holder,
+    Ack, CodeId, CodeState, ErrorBody, ErrorCode, HeartbeatRequest, HeartbeatResponse, Holder,
     IdentifyRequest, IdentifyResponse, IssueRequest, IssuedCode, JournalAck, JournalBatch,
     KeyEntry, KeysResponse, KioskConfig, KioskDirectory, KioskListing, Person, Photo,
     PrintFailedRequest, PrintedRequest, ReportLostRequest, ReportLostResponse, SessionToken,
@@ -447,6 +447,10 @@ async fn identify(
     let record = SessionRecord {
         citizen: citizen.id,
         kiosk_id: kiosk.kiosk_id,
+        shown_code: match &code {
+            CodeState::Active { code_id, .. } | CodeState::Lost { code_id, .. } => Some(*code_id),
+            CodeState::None | CodeState::Expired { .. } => None,
+        },
         expires_at,
     };
     blocking(&state, move |store| store.create_session(&hash, &record)).await?;
@@ -512,6 +516,7 @@ async fn issue(
         citizen: citizen.id,
         action: request.action,
         kiosk_id: kiosk.kiosk_id,
+        shown_code: session.shown_code,
         today,
         now,
     };

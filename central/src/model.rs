@@ -193,6 +193,9 @@ pub struct IssueInput {
     pub action: Action,
     /// The issuing kiosk.
     pub kiosk_id: String,
+    /// The code the session's identify answered with (active or lost), if any: a reissue must
+    /// replace exactly this one (`protocol::rules::check_issue`).
+    pub shown_code: Option<CodeId>,
     /// Today, in Shanghai, by the service's clock.
     pub today: Date,
     /// Now, by the service's clock.
@@ -253,6 +256,9 @@ pub struct SessionRecord {
     pub citizen: CitizenId,
     /// At which kiosk (a session is valid only there).
     pub kiosk_id: String,
+    /// The person's code identify answered with, when it was active or lost (what a reissue in
+    /// this session replaces).
+    pub shown_code: Option<CodeId>,
     /// When it stops being accepted.
     pub expires_at: OffsetDateTime,
 }

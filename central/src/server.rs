@@ -208,6 +208,7 @@ pub fn seed_demo(store: &dyn Store, keys: &IssuerKeys, clock: &dyn Clock) -> Res
             citizen: id,
             action: Action::Apply,
             kiosk_id: "DEMO".to_owned(),
+            shown_code: None,
             today,
             now,
         };

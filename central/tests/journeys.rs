@@ -107,6 +107,7 @@ impl Journey {
 const RID_1: &str = "6f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b";
 const RID_2: &str = "7f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b";
 const RID_3: &str = "8f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b";
+const RID_4: &str = "9f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b";
 
 #[tokio::test]
 async fn apply_replay_conflict_reissue_lost_and_reissue_again() {
@@ -629,16 +630,34 @@ async fn concurrent_reissues_from_two_kiosks_leave_one_active_code() {
     let body_b = json!({"session": who_b["session"], "action": "reissue", "request_id": RID_3});
     let a = post(&j.kiosk, &url, &body_a);
     let b = post(&other, &url, &body_b);
-    let ((status_a, _), (status_b, _)) = tokio::join!(a, b);
-    // Both reissues may succeed one after the other (each supersedes what it saw), but never leave
-    // two active codes: the first slip is superseded and exactly one code verifies.
-    assert!(status_a == 200 || status_b == 200);
+    let ((status_a, body_a), (status_b, body_b)) = tokio::join!(a, b);
+    // Both sessions were shown the first code: one reissue replaces it, the other is refused
+    // cleanly (the code it would replace is gone), and exactly one code verifies.
+    let mut statuses = [status_a, status_b];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{body_a} / {body_b}");
+    let (winner, loser) = if status_a == 200 {
+        (body_a, body_b)
+    } else {
+        (body_b, body_a)
+    };
+    assert_eq!(loser["error"], "conflict_code_changed", "{loser}");
+    assert_eq!(winner["serial"], 2, "{winner}");
     assert_eq!(
         j.verify(first["qr_text"].as_str().unwrap()).await["result"],
         "superseded"
     );
+    assert_eq!(
+        j.verify(winner["qr_text"].as_str().unwrap()).await["result"],
+        "valid"
+    );
+    // Identified again, the refused kiosk sees the new code and may replace that one.
     let now = j.identify(people::SENIOR).await;
     assert_eq!(now["code"]["state"], "active");
+    assert_eq!(now["code"]["code_id"], winner["code_id"]);
+    let (status, again) = j.issue(&now["session"], "reissue", RID_4).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["serial"], 3);
 }
 
 #[tokio::test]

@@ -104,9 +104,28 @@ fn input_on(
         citizen,
         action,
         kiosk_id: "K001".into(),
+        shown_code: None,
         today,
         now,
     }
+}
+
+/// The code a session identified now would be shown (active or lost), as the service records it.
+fn shown(store: &SqliteStore, person: CitizenId) -> Option<CodeId> {
+    store
+        .current_code(person)
+        .unwrap()
+        .filter(|code| code.status != CodeStatus::Superseded)
+        .map(|code| code.code_id)
+}
+
+/// `input` for a reissue in a session identified just now: it names the current code.
+fn reissue_now(store: &SqliteStore, input: &IssueInput) -> IssueInput {
+    let mut input = input.clone();
+    if input.action == Action::Reissue && input.shown_code.is_none() {
+        input.shown_code = shown(store, input.citizen);
+    }
+    input
 }
 
 /// A stand-in for the issuer: a fresh random code id, validity from `today`.
@@ -123,7 +142,8 @@ fn sign_on(today: Date) -> impl FnMut(u16) -> Result<NewCode, String> {
 }
 
 fn issue(store: &SqliteStore, input: &IssueInput) -> Result<Issued, IssueError> {
-    store.issue(input, &Eligibility::Eligible, &mut sign_on(input.today))
+    let input = reissue_now(store, input);
+    store.issue(&input, &Eligibility::Eligible, &mut sign_on(input.today))
 }
 
 fn issue_new(store: &SqliteStore, input: &IssueInput) -> central::model::CodeRecord {
@@ -237,6 +257,7 @@ fn the_file_uses_wal_and_the_connections_enforce_foreign_keys() {
     let session = SessionRecord {
         citizen: 4242,
         kiosk_id: "K001".into(),
+        shown_code: None,
         expires_at: NOW,
     };
     assert!(matches!(
@@ -611,7 +632,7 @@ fn a_failing_signature_leaves_nothing_behind() {
     let first = issue_new(&store, &input(person, Action::Apply, request()));
     assert!(matches!(
         store.issue(
-            &input(person, Action::Reissue, request()),
+            &reissue_now(&store, &input(person, Action::Reissue, request())),
             &Eligibility::Eligible,
             &mut failing
         ),
@@ -694,10 +715,11 @@ fn an_exhausted_serial_is_a_database_error() {
 const THREADS: usize = 8;
 
 /// Runs `THREADS` reissues for one person at once, thread `i` on `stores[i % stores.len()]`,
-/// and checks that every one succeeded with its own serial and that one code is active.
+/// each in a session shown the same code: exactly one makes a new code, every other one is
+/// refused with `CodeChanged`, and one code is active.
 fn concurrent_reissues(path: &Path, stores: &[SqliteStore]) {
     let person = add_citizen(&stores[0], "061", "卫十四");
-    issue_new(&stores[0], &input(person, Action::Apply, request()));
+    let first = issue_new(&stores[0], &input(person, Action::Apply, request()));
 
     let barrier = Barrier::new(THREADS);
     let results: Vec<Result<Issued, IssueError>> = std::thread::scope(|scope| {
@@ -705,26 +727,30 @@ fn concurrent_reissues(path: &Path, stores: &[SqliteStore]) {
             .map(|i| {
                 let store = &stores[i % stores.len()];
                 let barrier = &barrier;
+                let input = IssueInput {
+                    shown_code: Some(first.code_id),
+                    ..input(person, Action::Reissue, request())
+                };
                 scope.spawn(move || {
                     barrier.wait();
-                    issue(store, &input(person, Action::Reissue, request()))
+                    store.issue(&input, &Eligibility::Eligible, &mut sign_on(TODAY))
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
 
-    let mut serials = BTreeSet::new();
+    let (mut new, mut refused) = (Vec::new(), 0);
     for result in results {
         match result {
-            Ok(Issued::New(code)) => {
-                assert!(serials.insert(code.serial), "serial {} twice", code.serial)
-            }
-            other => panic!("every reissue should succeed, got {other:?}"),
+            Ok(Issued::New(code)) => new.push(code),
+            Err(IssueError::Refused(ActionRefused::CodeChanged)) => refused += 1,
+            other => panic!("expected a new code or a refusal, got {other:?}"),
         }
     }
-    let expected: BTreeSet<u16> = (2..=u16::try_from(THREADS).unwrap() + 1).collect();
-    assert_eq!(serials, expected);
+    assert_eq!(new.len(), 1, "exactly one reissue wins");
+    assert_eq!(refused, THREADS - 1);
+    assert_eq!(new[0].serial, 2);
 
     let conn = raw(path);
     let active: i64 = conn
@@ -735,17 +761,21 @@ fn concurrent_reissues(path: &Path, stores: &[SqliteStore]) {
         )
         .unwrap();
     assert_eq!(active, 1);
-    let distinct: i64 = conn
+    let total: i64 = conn
         .query_row(
-            "SELECT COUNT(DISTINCT serial) - COUNT(*) FROM codes WHERE citizen_id = ?1",
+            "SELECT COUNT(*) FROM codes WHERE citizen_id = ?1",
             [person],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(distinct, 0);
+    assert_eq!(total, 2, "the first code and the one reissue");
     let current = stores[0].current_code(person).unwrap().unwrap();
     assert_eq!(current.status, CodeStatus::Active);
-    assert_eq!(current.serial, u16::try_from(THREADS).unwrap() + 1);
+    assert_eq!(current.code_id, new[0].code_id);
+    assert_eq!(
+        stores[0].code(&first.code_id).unwrap().unwrap().status,
+        CodeStatus::Superseded
+    );
 }
 
 /// Runs `THREADS` applies for one person with no code at once: exactly one wins.
@@ -801,16 +831,18 @@ fn concurrent_issues_on_two_stores_over_one_file_leave_one_active_code() {
 
 #[test]
 fn writers_of_one_store_wait_their_turn_beyond_the_busy_timeout() {
-    // Eight reissues whose signing takes 0.8 s each hold the write lock for 6.4 s in all, more
-    // than the 5 s busy timeout: the last one must still get its turn.
+    // Eight applies (for eight people) whose signing takes 0.8 s each hold the write lock for
+    // 6.4 s in all, more than the 5 s busy timeout: the last one must still get its turn.
     let db = db();
     let store = open(&db.path);
-    let person = add_citizen(&store, "064", "杨十七");
-    issue_new(&store, &input(person, Action::Apply, request()));
+    let people: Vec<CitizenId> = (0..THREADS)
+        .map(|i| add_citizen(&store, &format!("{:03}", 300 + i), "杨十七"))
+        .collect();
     let barrier = Barrier::new(THREADS);
     let results: Vec<Result<Issued, IssueError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..THREADS)
-            .map(|_| {
+        let handles: Vec<_> = people
+            .iter()
+            .map(|&person| {
                 let (store, barrier) = (&store, &barrier);
                 scope.spawn(move || {
                     barrier.wait();
@@ -820,7 +852,7 @@ fn writers_of_one_store_wait_their_turn_beyond_the_busy_timeout() {
                         fast(serial)
                     };
                     store.issue(
-                        &input(person, Action::Reissue, request()),
+                        &input(person, Action::Apply, request()),
                         &Eligibility::Eligible,
                         &mut slow,
                     )
@@ -829,14 +861,14 @@ fn writers_of_one_store_wait_their_turn_beyond_the_busy_timeout() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let serials: BTreeSet<u16> = results
+    let issued: BTreeSet<CitizenId> = results
         .into_iter()
         .map(|r| match r {
-            Ok(Issued::New(code)) => code.serial,
-            other => panic!("every reissue should succeed, got {other:?}"),
+            Ok(Issued::New(code)) => code.citizen,
+            other => panic!("every apply should succeed, got {other:?}"),
         })
         .collect();
-    assert_eq!(serials.len(), THREADS);
+    assert_eq!(issued.len(), THREADS);
 }
 
 #[test]
@@ -879,6 +911,7 @@ fn sessions_are_created_read_and_purged() {
     let early = SessionRecord {
         citizen: person,
         kiosk_id: "K001".into(),
+        shown_code: Some(CodeId::from_bytes([7; 16])),
         expires_at: datetime!(2025-03-14 09:30 +08:00),
     };
     let late = SessionRecord {
@@ -1229,6 +1262,7 @@ fn no_table_but_citizens_holds_an_id_number_or_a_name() {
             &SessionRecord {
                 citizen: person,
                 kiosk_id: "K001".into(),
+                shown_code: None,
                 expires_at: NOW + Duration::minutes(5),
             },
         )

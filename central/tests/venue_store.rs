@@ -103,7 +103,7 @@ fn migration_2_keeps_a_version_1_database_and_its_token_holders() {
         .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(SqliteStore::schema_version(), 2);
+    assert!(SqliteStore::schema_version() >= 2);
     let verifier = store.principal(&[0; 32]).unwrap().unwrap();
     assert_eq!(verifier.name, "赵核验");
     assert_eq!(verifier.venue, None, "old tokens are bound to no venue");

@@ -137,6 +137,9 @@ pub enum ErrorCode {
     ConflictNoCode,
     /// 409: a request id already used for a different request (another session or action).
     ConflictRequestId,
+    /// 409: `reissue` of a code that is no longer the person's current one: it was replaced (at
+    /// another kiosk, say) after this session's identify. Identify again to see the code now.
+    ConflictCodeChanged,
     /// 401: no credentials, or credentials the service does not accept.
     Unauthorized,
     /// 403: valid credentials that do not allow this call.
@@ -172,7 +175,7 @@ pub const INVALID_CODE_ID_MESSAGE: &str = "invalid code id";
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::BodyTooLarge,
@@ -191,6 +194,7 @@ impl ErrorCode {
         Self::ConflictLostCode,
         Self::ConflictNoCode,
         Self::ConflictRequestId,
+        Self::ConflictCodeChanged,
         Self::Unauthorized,
         Self::Forbidden,
         Self::NotFound,
@@ -222,7 +226,8 @@ impl ErrorCode {
             | Self::ConflictActiveCode
             | Self::ConflictLostCode
             | Self::ConflictNoCode
-            | Self::ConflictRequestId => 409,
+            | Self::ConflictRequestId
+            | Self::ConflictCodeChanged => 409,
             Self::SessionExpired | Self::VenueCodeRetired => 410,
             Self::BodyTooLarge | Self::BatchTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -257,6 +262,7 @@ impl ErrorCode {
             Self::ConflictLostCode => "conflict_lost_code",
             Self::ConflictNoCode => "conflict_no_code",
             Self::ConflictRequestId => "conflict_request_id",
+            Self::ConflictCodeChanged => "conflict_code_changed",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",

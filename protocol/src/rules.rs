@@ -10,13 +10,18 @@
 //! | eligible     | active    | reissue   | `conflict_active_code` | ok                 |
 //! | eligible     | lost      | reissue   | `conflict_lost_code`   | ok                 |
 //!
+//! A reissue also names the code the person was shown at identify ([`check_issue`]): when the
+//! current code is another one by then (reissued at another kiosk in between), the reissue is
+//! refused with `conflict_code_changed`, so two kiosks reissuing at the same moment end with one
+//! new code and one refusal, never two new codes.
+//!
 //! An active code covers a slip that was lost but not reported: the reissue supersedes it. A lost
 //! code is replaced by a reissue (serial + 1), never by a fresh apply, so the serial keeps
 //! counting the person's slips.
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Action, CodeState, ErrorCode};
+use crate::api::{Action, CodeId, CodeState, ErrorCode};
 use crate::eligibility::{Eligibility, IneligibleReason};
 
 /// Why nothing is offered: the person is not eligible, for this reason.
@@ -77,6 +82,9 @@ pub enum ActionRefused {
     /// `reissue` with no current code (none, or expired): apply instead.
     #[error("the person holds no current code: apply instead")]
     NoCode,
+    /// `reissue` of a code that is no longer the current one: identify again.
+    #[error("the person's code changed since identify: identify again")]
+    CodeChanged,
 }
 
 impl ActionRefused {
@@ -87,6 +95,7 @@ impl ActionRefused {
             Self::ActiveCode => ErrorCode::ConflictActiveCode,
             Self::LostCode => ErrorCode::ConflictLostCode,
             Self::NoCode => ErrorCode::ConflictNoCode,
+            Self::CodeChanged => ErrorCode::ConflictCodeChanged,
         }
     }
 }
@@ -112,12 +121,30 @@ pub fn check_action(
     }
 }
 
+/// What the central checks before issuing: [`check_action`], then, for a reissue, that the
+/// person's current code is still `shown`, the one the session's identify answered with.
+pub fn check_issue(
+    action: Action,
+    eligibility: &Eligibility,
+    code: &CodeState,
+    shown: Option<CodeId>,
+) -> Result<(), ActionRefused> {
+    check_action(action, eligibility, code)?;
+    let current = match code {
+        CodeState::Active { code_id, .. } | CodeState::Lost { code_id, .. } => Some(*code_id),
+        CodeState::None | CodeState::Expired { .. } => None,
+    };
+    if action == Action::Reissue && current != shown {
+        return Err(ActionRefused::CodeChanged);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::date;
 
     use super::*;
-    use crate::api::CodeId;
 
     const ID: CodeId = CodeId::from_bytes([0x5a; 16]);
 
@@ -230,12 +257,44 @@ mod tests {
     }
 
     #[test]
+    fn a_reissue_must_name_the_current_code() {
+        let other = CodeId::from_bytes([0x11; 16]);
+        for (name, code) in codes() {
+            let shown_now = match &code {
+                CodeState::Active { .. } | CodeState::Lost { .. } => Some(ID),
+                _ => None,
+            };
+            let plain = check_action(Action::Reissue, &Eligibility::Eligible, &code);
+            // Shown the code it holds now: exactly what check_action says.
+            assert_eq!(
+                check_issue(Action::Reissue, &Eligibility::Eligible, &code, shown_now),
+                plain,
+                "{name}"
+            );
+            // Shown another code (replaced in between): refused whenever a reissue was possible.
+            let stale = check_issue(Action::Reissue, &Eligibility::Eligible, &code, Some(other));
+            if plain.is_ok() {
+                assert_eq!(stale, Err(ActionRefused::CodeChanged), "{name}");
+            } else {
+                assert_eq!(stale, plain, "{name}");
+            }
+            // An apply does not look at the shown code.
+            assert_eq!(
+                check_issue(Action::Apply, &Eligibility::Eligible, &code, Some(other)),
+                check_action(Action::Apply, &Eligibility::Eligible, &code),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn refusals_are_conflicts() {
         let refusals = [
             ActionRefused::NotEligible(IneligibleReason::NoPhoto),
             ActionRefused::ActiveCode,
             ActionRefused::LostCode,
             ActionRefused::NoCode,
+            ActionRefused::CodeChanged,
         ];
         let codes: Vec<_> = refusals.iter().map(|r| r.error_code()).collect();
         assert_eq!(
@@ -245,6 +304,7 @@ mod tests {
                 ErrorCode::ConflictActiveCode,
                 ErrorCode::ConflictLostCode,
                 ErrorCode::ConflictNoCode,
+                ErrorCode::ConflictCodeChanged,
             ]
         );
         assert!(codes.iter().all(|c| c.status() == 409));

@@ -447,6 +447,7 @@ fn rows() -> Vec<Row> {
         row!(issuing, |r| r.issued(Err(CentralFailure::Refused(ErrorCode::SessionExpired))), "Error(session_expired,retry)", &["J:Error"]),
         row!(issuing, |r| r.issued(Err(CentralFailure::Refused(ErrorCode::UnknownSession))), "Error(session_expired,retry)", &["J:Error"]),
         row!(issuing, |r| r.issued(Err(CentralFailure::Refused(ErrorCode::ConflictActiveCode))), "Error(conflict_active_code)", &["J:Error"]),
+        row!(issuing, |r| r.issued(Err(CentralFailure::Refused(ErrorCode::ConflictCodeChanged))), "Error(conflict_code_changed,retry)", &["J:Error"]),
         row!(issuing, |r| r.wait(44_999), "Issuing", &[]),
         row!(issuing, |r| r.wait(45_000), "Error(central_unreachable,retry)", &["J:Error"]),
         row!(issuing, |r| r.send(Input::CardRead { card: card() }), "Issuing", &[]),

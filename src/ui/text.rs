@@ -150,6 +150,7 @@ table! {
     ErrUnknownPerson => "没有查到您的信息", "We could not find your details";
     ErrInvalidSuishen => "随申码无法识别或已失效", "The Suishen Code could not be used";
     ErrSessionExpired => "办理时间过长，需要重新核验", "This took too long: we need to check you again";
+    ErrCodeChanged => "您的离线码刚刚在别处补领过，需要重新核验", "Your offline code was just replaced elsewhere: we need to check you again";
     ErrRefused => "暂时无法为您办理", "We cannot do this for you now";
     ErrBadAnswer => "服务中心的回复有误", "The service centre's answer was not usable";
     ErrPaperOut => "打印机缺纸", "The printer is out of paper";

@@ -100,7 +100,8 @@ pub trait Store: Send + Sync + 'static {
     /// Issues a code in one transaction: a known request id returns its code (`Replayed`; a
     /// different person or action is `RequestIdReused`); otherwise the current code state is
     /// derived with `input.today` (an active code past its expiry counts as expired), the action
-    /// is checked with `protocol::rules::check_action` against `eligibility`, `sign` is called
+    /// is checked with `protocol::rules::check_issue` against `eligibility` and
+    /// `input.shown_code` (a reissue replaces only the code the session was shown), `sign` is called
     /// with the next serial (max + 1) to make the code, the previous active or lost code becomes
     /// superseded (for a reissue), and the new code is inserted as active. Two concurrent calls for
     /// one person never leave two active codes.

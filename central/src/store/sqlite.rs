@@ -484,13 +484,15 @@ impl Store for SqliteStore {
         let expires_at = timestamp_to_text(session.expires_at)?;
         self.write("create session", |tx| {
             tx.execute(
-                "INSERT INTO sessions (token_hash, citizen_id, kiosk_id, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO sessions \
+                     (token_hash, citizen_id, kiosk_id, expires_at, shown_code_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     token_hash.as_slice(),
                     session.citizen,
                     session.kiosk_id,
-                    expires_at
+                    expires_at,
+                    session.shown_code.map(|id| id.to_string()),
                 ],
             )
             .map_err(|e| insert_error("create session", "session token", &e))?;
@@ -500,18 +502,22 @@ impl Store for SqliteStore {
 
     fn session(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
         self.read("read session", |conn| {
-            let raw: Option<(i64, String, String)> = conn
+            let raw: Option<(i64, String, String, Option<String>)> = conn
                 .query_row(
-                    "SELECT citizen_id, kiosk_id, expires_at FROM sessions WHERE token_hash = ?1",
+                    "SELECT citizen_id, kiosk_id, expires_at, shown_code_id \
+                     FROM sessions WHERE token_hash = ?1",
                     [token_hash.as_slice()],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                 )
                 .optional()
                 .db("read session")?;
-            raw.map(|(citizen, kiosk_id, expires_at)| {
+            raw.map(|(citizen, kiosk_id, expires_at, shown)| {
                 Ok(SessionRecord {
                     citizen,
                     kiosk_id,
+                    shown_code: shown
+                        .map(|id| CodeId::parse(&id).map_err(|_| corrupt("sessions.shown_code_id")))
+                        .transpose()?,
                     expires_at: timestamp_from_text(&expires_at, "sessions.expires_at")?,
                 })
             })

@@ -44,6 +44,7 @@ pub fn words(error: FlowError) -> (Text, Text) {
         FlowError::UnknownPerson => (Text::ErrUnknownPerson, Text::ContactCounter),
         FlowError::InvalidSuishenCode => (Text::ErrInvalidSuishen, Text::HintRefreshCode),
         FlowError::SessionExpired => (Text::ErrSessionExpired, Text::HintRetry),
+        FlowError::CodeChanged => (Text::ErrCodeChanged, Text::HintRetry),
         FlowError::Refused(_) => (Text::ErrRefused, Text::ContactCounter),
         FlowError::BadAnswer => (Text::ErrBadAnswer, Text::HintRetry),
         FlowError::PrintFailed(reason) => (

@@ -212,7 +212,7 @@ pub(super) fn issue_in(
 
     let current = current_code(tx, input.citizen)?;
     let state = code_state(current.as_ref(), input.today);
-    protocol::rules::check_action(input.action, eligibility, &state)?;
+    protocol::rules::check_issue(input.action, eligibility, &state, input.shown_code)?;
 
     let serial = max_serial(tx, input.citizen)?
         .checked_add(1)

@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "venues",
         sql: include_str!("../../../migrations/sqlite/0002_venues.sql"),
     },
+    Migration {
+        version: 3,
+        name: "session_shown_code",
+        sql: include_str!("../../../migrations/sqlite/0003_session_shown_code.sql"),
+    },
 ];
 
 /// The schema version this build writes.
