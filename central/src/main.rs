@@ -279,7 +279,7 @@ fn main() -> Result<()> {
             now,
         )?),
         Command::RotateKey { data } => {
-            let kid = DataDir::new(data.data).issuer_keys()?.rotate()?;
+            let kid = DataDir::new(data.data).rotate_issuer_key()?;
             say(&format!("new issuer key kid {kid}"))
         }
         Command::PurgeEntries { data } => {

@@ -63,31 +63,70 @@ impl DataDir {
         SqliteStore::open(&self.0.join("central.db")).context("opening the database")
     }
 
+    /// Takes the directory's lock (an exclusive `flock` on `.lock`), waiting for any other
+    /// holder, in this process or another; released when the guard is dropped.
+    ///
+    /// Instances sharing one data directory (several `serve` over one PostgreSQL database, and
+    /// the command line beside them) take it while they create or change the keys, the CA and the
+    /// 随申码 secret, so that two starting together agree on one of each and two rotations never
+    /// pick the same kid.
+    pub fn lock(&self) -> Result<DirLock> {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.create()?;
+        let path = self.0.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("locking {}", path.display()))?;
+        Ok(DirLock { _file: file })
+    }
+
     /// Loads the issuer keys, creating the first one if there is none.
     pub fn issuer_keys(&self) -> Result<IssuerKeys> {
-        self.create()?;
+        let _lock = self.lock()?;
         IssuerKeys::load_or_create(&self.0.join("keys")).context("loading the issuer keys")
+    }
+
+    /// Makes a new issuer key the current one (under the directory's lock, so that rotations
+    /// from several hosts sharing the directory each get their own kid); returns its kid.
+    /// Running instances pick it up at their next signing (`IssuerKeys::refresh`).
+    pub fn rotate_issuer_key(&self) -> Result<protocol::keys::Kid> {
+        let _lock = self.lock()?;
+        let mut keys =
+            IssuerKeys::load_or_create(&self.0.join("keys")).context("loading the issuer keys")?;
+        keys.rotate().context("rotating the issuer key")
     }
 
     /// Loads the CA and server certificate, creating them if needed.
     pub fn pki(&self, extra_names: &[String]) -> Result<Pki> {
-        self.create()?;
+        let _lock = self.lock()?;
         Pki::load_or_create(&self.0.join("tls"), extra_names).context("loading the service CA")
     }
 
     /// Loads only the CA (creating it if needed), leaving the server certificate of a running
     /// `serve` alone: for enrolling kiosks.
     pub fn ca(&self) -> Result<Pki> {
-        self.create()?;
+        let _lock = self.lock()?;
         Pki::load_or_create_ca(&self.0.join("tls")).context("loading the service CA")
     }
 
     /// Loads the 随申码 token secret, creating it if needed.
     pub fn suishen_secret(&self) -> Result<SuishenSecret> {
-        self.create()?;
+        let _lock = self.lock()?;
         SuishenSecret::load_or_create(&self.0.join("suishen.secret"))
             .context("loading the 随申码 token secret")
     }
+}
+
+/// The data directory's lock, held while this value lives ([`DataDir::lock`]).
+#[derive(Debug)]
+pub struct DirLock {
+    _file: std::fs::File,
 }
 
 /// How to run the service.
