@@ -96,11 +96,14 @@ start_test_postgres() {
     echo "error: no PostgreSQL server binaries under /usr/lib/postgresql" >&2
     return 1
   fi
-  PG_TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/central-pg.XXXXXX")
   PG_TEST_RUN=()
   if [ "$(id -u)" -eq 0 ]; then
+    # In /tmp, which `nobody` can reach (root's TMPDIR may not be).
+    PG_TEST_DIR=$(mktemp -d /tmp/central-pg.XXXXXX)
     chown nobody: "$PG_TEST_DIR"
     PG_TEST_RUN=(runuser -u nobody --)
+  else
+    PG_TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/central-pg.XXXXXX")
   fi
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   log "starting a throwaway PostgreSQL $version cluster on 127.0.0.1:$port"

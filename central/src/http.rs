@@ -165,6 +165,13 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::new(ErrorCode::NotFound, "not found"),
+            StoreError::Unavailable(reason) => {
+                tracing::error!(%reason, "storage unavailable");
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "the service cannot reach its storage; retry later",
+                )
+            }
             other => Self::internal("storage failed", &other),
         }
     }

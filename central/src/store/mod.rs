@@ -51,6 +51,10 @@ pub enum StoreError {
     /// A unique value (kiosk id, certificate) is taken.
     #[error("already exists: {0}")]
     Duplicate(String),
+    /// The database cannot be reached (it is down, restarting, or every connection is busy);
+    /// the call may be repeated later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Concurrent transactions got in each other's way (a deadlock or a serialization failure)
     /// more often than the store retries; nothing was changed, and the call may be repeated.
     #[error("conflict with concurrent transactions: {0}")]

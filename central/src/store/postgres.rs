@@ -43,10 +43,10 @@ use std::time::Duration;
 
 use postgres::{Config, IsolationLevel};
 
-use self::conn::{PgConn, classify, pg_error};
+use self::conn::{PgConn, classify};
 use self::pool::{Pool, connect};
 use crate::store::backend::Backend;
-use crate::store::sql::Conn;
+use crate::store::sql::{Conn, SqlError};
 use crate::store::{Retryable, StoreError};
 
 /// How many times a transaction runs at most when concurrent ones keep getting in its way.
@@ -95,8 +95,8 @@ fn config(url: &str) -> Result<Config, StoreError> {
 impl PostgresStore {
     /// Connects to the database `url` names and migrates its schema.
     ///
-    /// Fails with `Database` when the URL is not a PostgreSQL URL, the database cannot be
-    /// reached, or its schema version is newer than this build knows.
+    /// Fails with `Unavailable` when the database cannot be reached, and with `Database` when
+    /// the URL is not a PostgreSQL URL or the schema version is newer than this build knows.
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let config = config(url)?;
         let mut first = connect(&config)?;
@@ -141,14 +141,14 @@ impl PostgresStore {
                 } else {
                     session.client.transaction()
                 };
-                match begun {
-                    // Not an answer from the server: the connection is unusable, and nothing
-                    // was done on it.
-                    Err(e) if e.as_db_error().is_none() && !last => {
-                        tracing::debug!(error = %e, "{operation}: dropping a broken connection");
+                match begun.map_err(|e| classify(&e)) {
+                    // The connection is gone (the server closed it while it was idle, or
+                    // restarted), and nothing was done on it: another one may do.
+                    Err(SqlError::Closed(reason)) if !last => {
+                        tracing::debug!(%reason, "{operation}: dropping a broken connection");
                         None
                     }
-                    Err(e) => Some(Err(pg_error(operation, &e).into())),
+                    Err(e) => Some(Err(e.into_store(operation).into())),
                     Ok(mut tx) => Some(
                         f(&mut PgConn {
                             tx: &mut tx,
@@ -226,10 +226,10 @@ mod tests {
     }
 
     #[test]
-    fn an_unreachable_database_is_a_database_error() {
+    fn an_unreachable_database_is_unavailable() {
         // Port 1 on the loopback address: nothing listens there.
         match PostgresStore::open("postgres://nobody@127.0.0.1:1/none?connect_timeout=2") {
-            Err(StoreError::Database(message)) => {
+            Err(StoreError::Unavailable(message)) => {
                 assert!(message.contains("cannot connect"), "{message}");
             }
             other => panic!("expected a connection failure, got {other:?}"),

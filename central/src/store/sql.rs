@@ -138,7 +138,8 @@ pub(crate) enum SqlError {
     /// A concurrent transaction got in the way (serialization failure, deadlock): the
     /// transaction was rolled back and may be run again.
     Transient(String),
-    /// The connection to the database is closed (the server went away or restarted).
+    /// The database cannot be reached: the connection is closed or failed (the server went away
+    /// or restarted).
     Closed(String),
     /// Any other failure.
     Other(String),
@@ -147,16 +148,17 @@ pub(crate) enum SqlError {
 }
 
 impl SqlError {
-    /// The [`StoreError`] of a failed `operation`: `Conflict` for a transient failure, the row's
-    /// own error for an unreadable row, `Database` otherwise.
+    /// The [`StoreError`] of a failed `operation`: `Conflict` for a transient failure,
+    /// `Unavailable` when the database cannot be reached, the row's own error for an unreadable
+    /// row, `Database` otherwise.
     pub(crate) fn into_store(self, operation: &str) -> StoreError {
         match self {
             Self::Row(error) => error,
             Self::Transient(message) => StoreError::Conflict(format!("{operation}: {message}")),
-            Self::Unique { message, .. }
-            | Self::ForeignKey(message)
-            | Self::Closed(message)
-            | Self::Other(message) => StoreError::Database(format!("{operation}: {message}")),
+            Self::Closed(message) => StoreError::Unavailable(format!("{operation}: {message}")),
+            Self::Unique { message, .. } | Self::ForeignKey(message) | Self::Other(message) => {
+                StoreError::Database(format!("{operation}: {message}"))
+            }
         }
     }
 

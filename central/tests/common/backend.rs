@@ -8,6 +8,14 @@
 //! that drives async tasks. [`off_runtime`] runs a closure on a plain thread for the helpers
 //! that async tests call.
 
+#![allow(
+    clippy::panic,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -41,10 +41,15 @@ pub fn start_clock() -> ManualClock {
 }
 
 impl Service {
-    /// Starts a service on a fresh data directory.
+    /// Starts a service on a fresh data directory, on the backend under test.
     pub async fn start() -> Service {
         let dir = tempfile::tempdir().unwrap();
         let test_data = backend::data_dir(dir.path().join("data"));
+        Self::start_on(dir, test_data).await
+    }
+
+    /// Starts a service on `test_data` (a data directory inside `dir`).
+    pub async fn start_on(dir: tempfile::TempDir, test_data: TestData) -> Service {
         let data = test_data.data.clone();
         let clock = start_clock();
         let options = ServeOptions {

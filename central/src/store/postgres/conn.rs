@@ -145,7 +145,7 @@ impl Columns for PgRow<'_> {
 pub(super) fn classify(error: &postgres::Error) -> SqlError {
     let message = describe(error);
     let Some(db) = error.as_db_error() else {
-        return if error.is_closed() {
+        return if lost_connection(error) {
             SqlError::Closed(message)
         } else {
             SqlError::Other(message)
@@ -163,9 +163,23 @@ pub(super) fn classify(error: &postgres::Error) -> SqlError {
         || *code == SqlState::T_R_DEADLOCK_DETECTED
     {
         SqlError::Transient(message)
+    } else if code.code().starts_with("08")
+        || *code == SqlState::ADMIN_SHUTDOWN
+        || *code == SqlState::CRASH_SHUTDOWN
+        || *code == SqlState::CANNOT_CONNECT_NOW
+    {
+        // The server ended the session (a restart, a terminated backend): the connection is
+        // gone, not the statement wrong.
+        SqlError::Closed(message)
     } else {
         SqlError::Other(message)
     }
+}
+
+/// Whether the error is the connection's (closed, or failed underneath), not the statement's.
+pub(super) fn lost_connection(error: &postgres::Error) -> bool {
+    error.is_closed()
+        || std::error::Error::source(error).is_some_and(|source| source.is::<std::io::Error>())
 }
 
 /// A description of a PostgreSQL error that carries no row values. The server's messages name
@@ -191,9 +205,9 @@ pub(super) fn describe(error: &postgres::Error) -> String {
     }
 }
 
-/// The error of a failed connection attempt.
+/// The error of a failed connection attempt: the database is unavailable.
 pub(super) fn connect_error(error: &postgres::Error) -> StoreError {
-    StoreError::Database(format!(
+    StoreError::Unavailable(format!(
         "cannot connect to the PostgreSQL database: {}",
         describe(error)
     ))

@@ -99,7 +99,7 @@ impl Pool {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(StoreError::Database(format!(
+                return Err(StoreError::Unavailable(format!(
                     "no database connection became free within {} s",
                     CHECKOUT_TIMEOUT.as_secs()
                 )));
