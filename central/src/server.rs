@@ -332,3 +332,27 @@ fn seed_demo_staff(store: &dyn Store) -> Result<()> {
     store.set_kiosk_config(&config)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_is_sqlite_unless_a_postgres_url_is_given() {
+        let data = DataDir::new("/srv/central");
+        assert_eq!(data.backend(), "sqlite");
+        let shared = data
+            .clone()
+            .with_database("postgresql://central:s3cret@db.internal:5432/central")
+            .unwrap();
+        assert_eq!(shared.backend(), "postgres");
+        assert_eq!(shared.path(), data.path());
+        let shown = format!("{shared:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.internal:5432/central"), "{shown}");
+        let refused = DataDir::new("/srv/central")
+            .with_database("mysql://central@db.internal/central")
+            .unwrap_err();
+        assert!(refused.to_string().contains("\"mysql\""), "{refused}");
+    }
+}

@@ -104,7 +104,14 @@ async fn an_instance_whose_postgres_database_is_gone_is_unavailable() {
     assert_eq!(body["backend"], "postgres");
 
     // The database disappears under the running service (its connections are cut).
-    let name = service.test_data.database_url().unwrap().rsplit('/').next().unwrap().to_owned();
+    let name = service
+        .test_data
+        .database_url()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
     off_runtime(|| {
         let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
         client

@@ -26,9 +26,7 @@ use central::store::postgres::PostgresStore;
 use central::store::{IssueError, Issued, Store, StoreError};
 use central::venues::{Decision, VenueApplication};
 use common::backend::{PgDatabase, admin_url_if_available};
-use protocol::api::{
-    Action, CodeId, Color, JournalEvent, JournalKind, KioskConfig, RequestId,
-};
+use protocol::api::{Action, CodeId, Color, JournalEvent, JournalKind, KioskConfig, RequestId};
 use protocol::rules::ActionRefused;
 use protocol::venue::VenueId;
 use protocol::{Eligibility, IdNumber, Uscc};
@@ -131,7 +129,11 @@ fn reissues_for_one_person_from_two_instances_leave_one_active_code() {
         return;
     };
     let person = add_citizen(db.stores[0].as_ref(), "001", "卫十四");
-    issue(db.stores[1].as_ref(), &input(person, Action::Apply, request())).unwrap();
+    issue(
+        db.stores[1].as_ref(),
+        &input(person, Action::Apply, request()),
+    )
+    .unwrap();
 
     let results = db.race(|_, store| issue(store, &input(person, Action::Reissue, request())));
     let serials: BTreeSet<u16> = results
@@ -157,7 +159,10 @@ fn reissues_for_one_person_from_two_instances_leave_one_active_code() {
     // Applies for someone without a code, from both sides at once: exactly one wins.
     let other = add_citizen(db.stores[0].as_ref(), "002", "蒋十五");
     let results = db.race(|_, store| issue(store, &input(other, Action::Apply, request())));
-    let won = results.iter().filter(|r| matches!(r, Ok(Issued::New(_)))).count();
+    let won = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Issued::New(_))))
+        .count();
     let refused = results
         .iter()
         .filter(|r| matches!(r, Err(IssueError::Refused(ActionRefused::ActiveCode))))
@@ -174,7 +179,10 @@ fn one_request_id_through_both_instances_makes_one_code() {
     let r = request();
     let results = db.race(|_, store| issue(store, &input(person, Action::Apply, r)).unwrap());
     assert_eq!(
-        results.iter().filter(|c| matches!(c, Issued::New(_))).count(),
+        results
+            .iter()
+            .filter(|c| matches!(c, Issued::New(_)))
+            .count(),
         1,
         "{results:?}"
     );
@@ -209,7 +217,11 @@ fn one_request_id_for_two_people_at_once_is_refused_for_one() {
         for (i, result) in results.iter().enumerate() {
             match result {
                 Ok(issued) => {
-                    assert_eq!(people[i % 2], owner, "round {round}: a replay for its owner");
+                    assert_eq!(
+                        people[i % 2],
+                        owner,
+                        "round {round}: a replay for its owner"
+                    );
                     assert_eq!(issued.code().code_id, new[0].code_id);
                 }
                 Err(IssueError::RequestIdReused) => {
@@ -248,8 +260,15 @@ fn overlapping_journal_batches_through_both_instances_store_each_event_once() {
     let duplicates: u32 = results.iter().map(|(_, d)| d).sum();
     let sent = u32::try_from(THREADS * 25).unwrap();
     let distinct = u32::try_from(5 * (THREADS - 1) + 25).unwrap();
-    assert_eq!((accepted, duplicates), (distinct, sent - distinct), "{results:?}");
-    assert_eq!(db.count("SELECT COUNT(*) FROM journal"), i64::from(distinct));
+    assert_eq!(
+        (accepted, duplicates),
+        (distinct, sent - distinct),
+        "{results:?}"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM journal"),
+        i64::from(distinct)
+    );
     assert_eq!(
         db.count("SELECT COUNT(DISTINCT event_id) FROM journal"),
         i64::from(distinct)
@@ -300,11 +319,17 @@ fn configuration_posters_and_decisions_from_both_instances_are_serialised() {
         };
         store.decide_venue(venue, &approve, operator, NOW).unwrap()
     });
-    assert_eq!(decided.iter().filter(|d| d.is_some()).count(), 1, "{decided:?}");
+    assert_eq!(
+        decided.iter().filter(|d| d.is_some()).count(),
+        1,
+        "{decided:?}"
+    );
     let serials: BTreeSet<u16> = db
         .race(|_, store| {
             store
-                .new_poster(venue, NOW, &mut |serial| Ok((1, format!("SSMV1:TEST{serial}"))))
+                .new_poster(venue, NOW, &mut |serial| {
+                    Ok((1, format!("SSMV1:TEST{serial}")))
+                })
                 .unwrap()
                 .serial
         })
@@ -351,7 +376,10 @@ fn stores_opening_a_fresh_database_at_once_apply_each_migration_once() {
     }
     let mut client = database.client();
     let versions: Vec<i64> = client
-        .query("SELECT version FROM schema_migrations ORDER BY version", &[])
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|row| row.get(0))
@@ -385,7 +413,10 @@ fn a_dropped_database_is_unavailable_and_errors_quote_no_values() {
         .unwrap();
     match store.citizen(person) {
         Err(StoreError::Database(message)) => {
-            assert!(!message.contains(secret) && !message.contains("欧阳"), "{message}")
+            assert!(
+                !message.contains(secret) && !message.contains("欧阳"),
+                "{message}"
+            )
         }
         other => panic!("expected a database error, got {other:?}"),
     }
@@ -449,7 +480,10 @@ fn a_request_id_committed_meanwhile_for_another_person_is_reused() {
             if blocked == 1 {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "the issue never waited");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the issue never waited"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         tx.commit().unwrap();
