@@ -495,3 +495,40 @@ fn a_request_id_committed_meanwhile_for_another_person_is_reused() {
     assert_eq!(store.current_code(b).unwrap(), None);
     assert_eq!(store.code_by_request_id(&r).unwrap().unwrap().citizen, a);
 }
+
+#[test]
+fn connections_cut_by_the_server_are_replaced_without_an_error() {
+    let Some(db) = instances("connections_cut_by_the_server_are_replaced") else {
+        return;
+    };
+    // Fill instance 0's pool with idle connections, then have the server end all of them (as a
+    // restart would).
+    let person = add_citizen(db.stores[0].as_ref(), "007", "许二十");
+    let store = Arc::clone(&db.stores[0]);
+    let barrier = Barrier::new(THREADS);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            let (store, barrier) = (&store, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                store.citizen(person).unwrap().unwrap()
+            });
+        }
+    });
+    let mut admin = db.database.client();
+    let cut: i64 = admin
+        .query_one(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+               AND application_name = 'central'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(cut >= 2, "only {cut} connections were open");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Every idle connection is dead; the calls still succeed, reads and writes.
+    assert_eq!(store.citizen(person).unwrap().unwrap().id, person);
+    assert!(store.health().unwrap().is_current());
+    issue(store.as_ref(), &input(person, Action::Apply, request())).unwrap();
+}

@@ -112,19 +112,21 @@ impl PostgresStore {
         migrate::latest_version()
     }
 
-    /// Runs `f` in a transaction of `kind` on a pooled connection: again on a fresh connection
-    /// when the transaction could not even begin (a connection the server closed while it was
-    /// idle), and again after a transient conflict, up to [`ATTEMPTS`] times in all.
+    /// Runs `f` in a read-only (REPEATABLE READ) or a write (READ COMMITTED) transaction on a
+    /// pooled connection: again on another connection when the transaction could not even
+    /// begin (a connection the server closed while it was idle: after a restart, every idle one
+    /// is), and again after a transient conflict, up to [`ATTEMPTS`] runs of `f` in all.
     fn transaction<T, E: From<StoreError> + Retryable>(
         &self,
         operation: &str,
         read_only: bool,
         mut f: impl FnMut(&mut dyn Conn) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut attempt = 0;
+        let (mut attempt, mut broken) = (1, 0);
         loop {
-            attempt += 1;
             let last = attempt >= ATTEMPTS;
+            // A fresh connection is the last one worth trying.
+            let last_connection = broken > pool::MAX_CONNECTIONS;
             let mut lease = self.pool.checkout()?;
             // `None`: the transaction could not begin on this connection, and another may do.
             let outcome: Option<Result<T, E>> = {
@@ -144,7 +146,7 @@ impl PostgresStore {
                 match begun.map_err(|e| classify(&e)) {
                     // The connection is gone (the server closed it while it was idle, or
                     // restarted), and nothing was done on it: another one may do.
-                    Err(SqlError::Closed(reason)) if !last => {
+                    Err(SqlError::Closed(reason)) if !last_connection => {
                         tracing::debug!(%reason, "{operation}: dropping a broken connection");
                         None
                     }
@@ -163,11 +165,15 @@ impl PostgresStore {
                 }
             };
             match outcome {
-                None => lease.discard(),
+                None => {
+                    lease.discard();
+                    broken += 1;
+                }
                 Some(Err(e)) if e.is_transient() && !last => {
                     tracing::debug!("{operation}: conflict with a concurrent transaction; again");
                     drop(lease);
                     std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
+                    attempt += 1;
                 }
                 Some(other) => return other,
             }
