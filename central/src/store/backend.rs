@@ -35,11 +35,13 @@ use crate::model::{
     Citizen, CitizenId, CodeRecord, HeartbeatRecord, IssueInput, KioskRecord, NewCitizen, NewCode,
     Principal, Role, SessionRecord, VerificationLogEntry,
 };
-use crate::store::convert::{corrupt, enum_to_text, from_json, timestamp_to_text, to_json};
+use crate::store::convert::{
+    corrupt, enum_to_text, from_json, timestamp_from_text, timestamp_to_text, to_json,
+};
 use crate::store::rows::{
     self, CITIZEN_COLUMNS, KIOSK_COLUMNS, KIOSK_CONFIG_KEY, PRINCIPAL_COLUMNS, default_kiosk_config,
 };
-use crate::store::sql::{Conn, Lock};
+use crate::store::sql::{Conn, Lock, Param};
 use crate::store::{IssueError, Issued, Retryable, Store, StoreError, StoreHealth, codes, venues};
 use crate::venues::{
     Decision, EntryRefused, EntryView, NewEntry, PosterRecord, Venue, VenueApplication, VenueRowId,
@@ -94,7 +96,7 @@ fn read_kiosk_config(conn: &mut dyn Conn, lock: &str) -> Result<KioskConfig, Sto
 fn query_citizen(
     conn: &mut dyn Conn,
     condition: &str,
-    param: crate::store::sql::Param<'_>,
+    param: Param<'_>,
 ) -> Result<Option<Citizen>, StoreError> {
     conn.query_opt(
         "read citizen",
@@ -280,7 +282,7 @@ impl<B: Backend> Store for B {
                     Ok(SessionRecord {
                         citizen: row.int(0, "sessions.citizen_id")?,
                         kiosk_id: row.text(1, "sessions.kiosk_id")?,
-                        expires_at: crate::store::convert::timestamp_from_text(
+                        expires_at: timestamp_from_text(
                             &row.text(2, "sessions.expires_at")?,
                             "sessions.expires_at",
                         )?,

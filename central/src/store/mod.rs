@@ -2,12 +2,13 @@
 //! file, for a single node) and PostgreSQL ([`postgres`], one database shared by several
 //! service instances).
 //!
-//! Methods are blocking; async callers run them with `tokio::task::spawn_blocking`. Every method
-//! is one transaction.
+//! Methods are blocking; async callers run them with `tokio::task::spawn_blocking` (the
+//! PostgreSQL client panics on a thread that drives async tasks). Every method is one
+//! transaction.
 //!
-//! Both backends run the same statements and checks ([`backend`]): the SQL both databases
-//! understand, written once over a small connection interface ([`sql`]), the stored forms of
-//! values ([`convert`]) and the reading of rows into records ([`rows`]). A backend only connects,
+//! Both backends run the same statements and checks (`backend`): the SQL both databases
+//! understand, written once over a small connection interface (`sql`), the stored forms of
+//! values (`convert`) and the reading of rows into records (`rows`). A backend only connects,
 //! migrates its schema, runs transactions and says how rows are locked. Their schemas mirror each
 //! other table for table (`central/migrations/sqlite/`, `central/migrations/postgres/`).
 
