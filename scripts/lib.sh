@@ -13,9 +13,11 @@ RUN_PACKAGES=(libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxrender1 libxex
 # (an independent QR decoder for the printed slips), headless Chromium with a CJK font (the
 # central's web pages, driven over the DevTools protocol and screenshotted), pdftoppm from
 # poppler-utils (renders the venue poster PDF so that zbarimg can read its QR back), and for the
-# packaging test dpkg-deb and dpkg-shlibdeps (dpkg-dev) and systemd-analyze (systemd).
+# packaging test dpkg-deb and dpkg-shlibdeps (dpkg-dev), systemd-analyze (systemd), and PostgreSQL
+# (the central's store tests run a second time against a throwaway cluster, see
+# start_test_postgres).
 TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk poppler-utils dpkg-dev
-  systemd)
+  systemd postgresql)
 # The Python packages the tests use (an independent SM2 implementation for the cross-check;
 # Schemathesis, which fuzzes the central's API from its OpenAPI document).
 PYTHON_PACKAGES=(gmssl==3.2.2 schemathesis==4.32.5)
@@ -79,4 +81,49 @@ ensure_python_env() {
     "$venv/bin/python" -m pip install -q --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
   fi
   export PROTOCOL_PYTHON="$venv/bin/python"
+}
+
+# A throwaway PostgreSQL cluster for the central's tests, in a new temporary directory: it listens
+# on a unix socket in that directory and on 127.0.0.1 at a free port, trusts local connections,
+# and keeps PostgreSQL's defaults otherwise (fsync on). As root, the cluster runs as `nobody`
+# (PostgreSQL refuses to run as root). Exports CENTRAL_TEST_POSTGRES, the URL of its `postgres`
+# database as the superuser `postgres`; stop_test_postgres stops it and removes the directory.
+start_test_postgres() {
+  local version bin port user=postgres
+  version=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
+  bin="/usr/lib/postgresql/$version/bin"
+  if [ -z "$version" ] || [ ! -x "$bin/initdb" ]; then
+    echo "error: no PostgreSQL server binaries under /usr/lib/postgresql" >&2
+    return 1
+  fi
+  PG_TEST_RUN=()
+  if [ "$(id -u)" -eq 0 ]; then
+    # In /tmp, which `nobody` can reach (root's TMPDIR may not be).
+    PG_TEST_DIR=$(mktemp -d /tmp/central-pg.XXXXXX)
+    chown nobody: "$PG_TEST_DIR"
+    PG_TEST_RUN=(runuser -u nobody --)
+  else
+    PG_TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/central-pg.XXXXXX")
+  fi
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  log "starting a throwaway PostgreSQL $version cluster on 127.0.0.1:$port"
+  "${PG_TEST_RUN[@]}" "$bin/initdb" -D "$PG_TEST_DIR/data" -U "$user" --auth=trust \
+    --encoding=UTF8 --locale=C >"$PG_TEST_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_TEST_DIR/initdb.log" >&2; return 1; }
+  "${PG_TEST_RUN[@]}" "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$PG_TEST_DIR -c max_connections=200" \
+    start >/dev/null \
+    || { cat "$PG_TEST_DIR/server.log" >&2; return 1; }
+  PG_TEST_BIN=$bin
+  export CENTRAL_TEST_POSTGRES="postgres://$user@127.0.0.1:$port/postgres"
+}
+
+# Stops the cluster start_test_postgres started (if any) and removes its directory.
+stop_test_postgres() {
+  [ -n "${PG_TEST_DIR:-}" ] || return 0
+  if [ -f "$PG_TEST_DIR/data/postmaster.pid" ]; then
+    "${PG_TEST_RUN[@]}" "$PG_TEST_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$PG_TEST_DIR"
+  PG_TEST_DIR=
 }

@@ -181,7 +181,7 @@ fn random_sigkills_over_many_sessions_never_issue_twice_never_print_unasked_and_
     pcscd::wait_until_empty(READER);
     let dir = tempfile::tempdir().unwrap();
     let central = Central::start(&dir.path().join("central"));
-    seniors::import(&central.data.store().unwrap(), 0..sessions);
+    seniors::import(central.data.store().unwrap().as_ref(), 0..sessions);
     let certs = central.provision(KIOSK_ID, &dir.path().join("certs"));
     let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
     let config = support::write_config(

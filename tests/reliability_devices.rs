@@ -72,7 +72,7 @@ fn simulated_session(kiosk: &RunningKiosk, card: idcard::IdCard) {
 fn the_central_going_away_mid_session_and_coming_back() {
     let dir = tempfile::tempdir().unwrap();
     let mut central = Central::start(&dir.path().join("central"));
-    seniors::import(&central.data.store().unwrap(), 1000..1003);
+    seniors::import(central.data.store().unwrap().as_ref(), 1000..1003);
     let certs = central.provision("K-OUTAGE", &dir.path().join("certs"));
     let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
     let config = support::write_config(
@@ -145,7 +145,7 @@ fn the_central_going_away_mid_session_and_coming_back() {
 fn the_printer_switched_off_and_on_mid_session() {
     let dir = tempfile::tempdir().unwrap();
     let central = Central::start(&dir.path().join("central"));
-    seniors::import(&central.data.store().unwrap(), 2000..2004);
+    seniors::import(central.data.store().unwrap().as_ref(), 2000..2004);
     let certs = central.provision("K-PRINTER", &dir.path().join("certs"));
     let mut printer = FlakyPrinter::start();
     let config = support::write_config(
@@ -275,7 +275,7 @@ fn the_card_reader_going_away_and_coming_back() {
     pcscd::wait_until_empty(READER);
     let dir = tempfile::tempdir().unwrap();
     let central = Central::start(&dir.path().join("central"));
-    seniors::import(&central.data.store().unwrap(), 3000..3005);
+    seniors::import(central.data.store().unwrap().as_ref(), 3000..3005);
     let certs = central.provision("K-READER", &dir.path().join("certs"));
     let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
     let config = support::write_config(

@@ -176,9 +176,8 @@ fn the_demo_staff_card_is_the_demo_centrals_staff_member() {
     let store = data.store().unwrap();
     let keys = data.issuer_keys().unwrap();
     let clock = central::clock::SystemClock;
-    use central::store::Store as _;
     for _ in 0..2 {
-        central::server::seed_demo(&store, &keys, &clock).unwrap();
+        central::server::seed_demo(store.as_ref(), &keys, &clock).unwrap();
     }
     let config = store.kiosk_config().unwrap();
     assert_eq!(config.staff.len(), 1);

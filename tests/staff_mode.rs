@@ -209,7 +209,6 @@ impl Setup {
 
     /// The kiosk's last heartbeat at the central.
     fn heartbeat(&self, kiosk_id: &str) -> Option<HeartbeatRequest> {
-        use central::store::Store as _;
         let store = self.central.data.store().unwrap();
         store
             .kiosks()

@@ -144,7 +144,6 @@ async fn heartbeat_config_and_keys() {
     assert_eq!(config.version, answer.config_version);
     let keys = client.keys().await.unwrap();
     assert!(!keys.keys.is_empty());
-    use central::store::Store;
     let kiosks = central.store().kiosks().unwrap();
     let (_, heartbeat) = kiosks.iter().find(|(k, _)| k.kiosk_id == "K1").unwrap();
     assert_eq!(heartbeat.as_ref().unwrap().report.journal_backlog, 7);

@@ -143,7 +143,6 @@ async fn uploads_everything_once_in_batches_and_sends_heartbeats() {
     assert_eq!(journal.backlog().unwrap(), 0);
 
     // The central saw the heartbeat.
-    use central::store::Store;
     let kiosks = central.store().kiosks().unwrap();
     let (_, heartbeat) = kiosks.iter().find(|(k, _)| k.kiosk_id == "K1").unwrap();
     let heartbeat = heartbeat.as_ref().unwrap();
@@ -454,7 +453,6 @@ async fn printed_outcomes_reach_the_central() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_config_changed_on_the_central_is_pulled_and_journaled() {
-    use central::store::Store;
     let central = Central::start().await;
     let (_dir, journal) = journal();
     let sync = start_sync(central.kiosk("K1"), &journal);

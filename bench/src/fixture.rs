@@ -14,7 +14,6 @@ use central::admin::{self, KioskDetails};
 use central::clock::SystemClock;
 use central::model::Role;
 use central::server::{DataDir, Running, ServeOptions};
-use central::store::Store;
 
 use crate::people::Senior;
 

@@ -124,7 +124,7 @@ pub fn find_citizen(store: &dyn Store, id_number: &str) -> Result<Citizen> {
 /// Makes the person's active code lost.
 pub fn report_lost(data: &DataDir, id_number: &str, now: OffsetDateTime) -> Result<CodeRecord> {
     let store = data.store()?;
-    let citizen = find_citizen(&store, id_number)?;
+    let citizen = find_citizen(store.as_ref(), id_number)?;
     match store.report_lost(citizen.id, now) {
         Err(StoreError::NotFound) => bail!("this person holds no active offline code"),
         other => Ok(other?),
@@ -145,13 +145,13 @@ pub fn set_color(data: &DataDir, id_number: &str, color: Color) -> Result<()> {
 /// returns how many.
 pub fn purge_entries(data: &DataDir, now: OffsetDateTime) -> Result<u64> {
     let store = data.store()?;
-    Ok(crate::venues::purge_expired_entries(&store, now)?)
+    Ok(crate::venues::purge_expired_entries(store.as_ref(), now)?)
 }
 
 /// A current 随申码 token for the person.
 pub fn suishen_code(data: &DataDir, id_number: &str, now: OffsetDateTime) -> Result<String> {
     let store = data.store()?;
-    let citizen = find_citizen(&store, id_number)?;
+    let citizen = find_citizen(store.as_ref(), id_number)?;
     Ok(data.suishen_secret()?.issue(citizen.id, now))
 }
 

@@ -66,7 +66,13 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", routes::KIOSKS),
     ("POST", routes::VENUE_SCANS),
     ("GET", OPENAPI_PATH),
+    ("GET", HEALTH_PATH),
 ];
+
+/// Where a load balancer asks whether this instance can serve (no authentication).
+pub const HEALTH_PATH: &str = "/healthz";
+/// How long the health check waits for the database.
+pub const HEALTH_TIMEOUT: StdDuration = StdDuration::from_secs(5);
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/v1/openapi.json";
@@ -102,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::KIOSKS, get(kiosks))
         .route(routes::VENUE_SCANS, post(venue_scan))
         .route(OPENAPI_PATH, get(openapi))
+        .route(HEALTH_PATH, get(health))
         .merge(crate::pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -158,6 +165,13 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::new(ErrorCode::NotFound, "not found"),
+            StoreError::Unavailable(reason) => {
+                tracing::error!(%reason, "storage unavailable");
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "the service cannot reach its storage; retry later",
+                )
+            }
             other => Self::internal("storage failed", &other),
         }
     }
@@ -895,6 +909,90 @@ async fn venue_scan(
 ) -> Result<Response, ApiError> {
     let answer: VenueScanResponse = crate::venues::scan_poster(&state, request).await?;
     Ok(no_store(Json(answer)))
+}
+
+/// Whether an instance can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// The database answers and has the schema this build writes.
+    Ok,
+    /// It does not: send requests to another instance.
+    Unavailable,
+}
+
+/// The answer of `GET /healthz`: 200 with `ok`, 503 with `unavailable` and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Health {
+    /// `ok` or `unavailable`.
+    pub status: HealthStatus,
+    /// The storage backend: `sqlite` or `postgres`.
+    pub backend: String,
+    /// The database's schema version, when it answered.
+    pub schema_version: Option<i64>,
+    /// Why the instance is unavailable (`null` when it is not).
+    pub reason: Option<String>,
+}
+
+/// `GET /healthz`: one round trip to the database, within [`HEALTH_TIMEOUT`]. The details of a
+/// failure go to the log; the answer says only what kind of failure it was.
+async fn health(State(state): State<AppState>) -> Response {
+    let store = Arc::clone(&state.store);
+    let backend = store.backend().to_owned();
+    let checked = tokio::time::timeout(
+        HEALTH_TIMEOUT,
+        tokio::task::spawn_blocking(move || store.health()),
+    )
+    .await;
+    let unavailable = |schema_version: Option<i64>, reason: String| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Health {
+                status: HealthStatus::Unavailable,
+                backend: backend.clone(),
+                schema_version,
+                reason: Some(reason),
+            },
+        )
+    };
+    let (code, health) = match checked {
+        Ok(Ok(Ok(found))) if found.is_current() => (
+            StatusCode::OK,
+            Health {
+                status: HealthStatus::Ok,
+                backend: backend.clone(),
+                schema_version: Some(found.schema_version),
+                reason: None,
+            },
+        ),
+        Ok(Ok(Ok(found))) => {
+            tracing::warn!(
+                found = found.schema_version,
+                expected = found.expected_schema_version,
+                "health check: the database has another schema version"
+            );
+            unavailable(
+                Some(found.schema_version),
+                format!(
+                    "the database has schema version {}; this build writes {}",
+                    found.schema_version, found.expected_schema_version
+                ),
+            )
+        }
+        Ok(Ok(Err(e))) => {
+            tracing::error!(error = %e, "health check: the database does not answer");
+            unavailable(None, "the database does not answer".to_owned())
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "health check: the check failed");
+            unavailable(None, "the health check failed".to_owned())
+        }
+        Err(_) => {
+            tracing::error!("health check: the database did not answer in time");
+            unavailable(None, "the database did not answer in time".to_owned())
+        }
+    };
+    no_store((code, Json(health)))
 }
 
 async fn openapi() -> Response {

@@ -2,7 +2,10 @@
 //! on the data directory of a running service (enrol a kiosk or a verifier, enrol or remove hall
 //! staff, import citizens, report a code lost, set a colour, print a 随申码 token, rotate the
 //! issuer key, delete venue entries past their retention). The service sees
-//! each change at once: they share the SQLite database and the key directory.
+//! each change at once: they share the database and the key directory.
+//!
+//! The database is SQLite (`central.db` in the data directory) unless `--database` (or
+//! `CENTRAL_DATABASE`) names a PostgreSQL database, which several instances of `serve` can share.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -21,6 +24,16 @@ use protocol::api::Color;
 #[derive(Debug, Parser)]
 #[command(name = "central", version, about)]
 struct Cli {
+    /// The database: a postgres:// (or postgresql://) URL for PostgreSQL, shared by several
+    /// instances; without it, SQLite in the data directory (central.db).
+    #[arg(
+        long,
+        global = true,
+        env = "CENTRAL_DATABASE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -177,6 +190,15 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     init_logging();
     let now = SystemClock.now();
+    let database = cli.database.filter(|url| !url.trim().is_empty());
+    // Every subcommand works on the same database as `serve`.
+    let dir = |data: Data| -> Result<DataDir> {
+        let plain = DataDir::new(data.data);
+        match &database {
+            Some(url) => plain.with_database(url.trim()),
+            None => Ok(plain),
+        }
+    };
     match cli.command {
         Command::Serve {
             data,
@@ -185,7 +207,7 @@ fn main() -> Result<()> {
             names,
         } => {
             let options = ServeOptions {
-                data: DataDir::new(data.data),
+                data: dir(data)?,
                 listen,
                 demo,
                 names,
@@ -198,7 +220,7 @@ fn main() -> Result<()> {
             ))
         }
         Command::ImportCitizens { data, file } => {
-            let count = admin::import_citizens(&DataDir::new(data.data), &file)?;
+            let count = admin::import_citizens(&dir(data)?, &file)?;
             say(&format!("imported {count} citizens"))
         }
         Command::ProvisionKiosk {
@@ -214,14 +236,14 @@ fn main() -> Result<()> {
                 address,
                 hours,
             };
-            admin::provision_kiosk(&DataDir::new(data.data), &kiosk_id, &out, details)?;
+            admin::provision_kiosk(&dir(data)?, &kiosk_id, &out, details)?;
             say(&format!(
                 "kiosk {kiosk_id} enrolled; its files are in {}",
                 out.display()
             ))
         }
         Command::AddVerifier { data, name, org } => {
-            print_token(&DataDir::new(data.data), Role::Verifier, &name, &org)
+            print_token(&dir(data)?, Role::Verifier, &name, &org)
         }
         Command::AddToken {
             data,
@@ -233,7 +255,7 @@ fn main() -> Result<()> {
                 TokenRole::Portal => Role::Portal,
                 TokenRole::Operator => Role::Operator,
             };
-            print_token(&DataDir::new(data.data), role, &name, &org)
+            print_token(&dir(data)?, role, &name, &org)
         }
         Command::AddStaff {
             data,
@@ -241,20 +263,20 @@ fn main() -> Result<()> {
             name,
         } => {
             let pin = read_pin()?;
-            let version = admin::add_staff(&DataDir::new(data.data), &id_number, &name, &pin)?;
+            let version = admin::add_staff(&dir(data)?, &id_number, &name, &pin)?;
             say(&format!(
                 "staff member {} enrolled; kiosk config version {version}",
                 protocol::mask::mask_name(name.trim())
             ))
         }
         Command::RemoveStaff { data, id_number } => {
-            let version = admin::remove_staff(&DataDir::new(data.data), &id_number)?;
+            let version = admin::remove_staff(&dir(data)?, &id_number)?;
             say(&format!(
                 "staff member removed; kiosk config version {version}"
             ))
         }
         Command::ReportLost { data, id_number } => {
-            let lost = admin::report_lost(&DataDir::new(data.data), &id_number, now)?;
+            let lost = admin::report_lost(&dir(data)?, &id_number, now)?;
             say(&format!(
                 "code {} (serial {}) is now lost",
                 lost.code_id, lost.serial
@@ -270,20 +292,18 @@ fn main() -> Result<()> {
                 ColorArg::Yellow => Color::Yellow,
                 ColorArg::Red => Color::Red,
             };
-            admin::set_color(&DataDir::new(data.data), &id_number, color)?;
+            admin::set_color(&dir(data)?, &id_number, color)?;
             say("colour set")
         }
-        Command::SuishenCode { data, id_number } => say(&admin::suishen_code(
-            &DataDir::new(data.data),
-            &id_number,
-            now,
-        )?),
+        Command::SuishenCode { data, id_number } => {
+            say(&admin::suishen_code(&dir(data)?, &id_number, now)?)
+        }
         Command::RotateKey { data } => {
-            let kid = DataDir::new(data.data).rotate_issuer_key()?;
+            let kid = dir(data)?.rotate_issuer_key()?;
             say(&format!("new issuer key kid {kid}"))
         }
         Command::PurgeEntries { data } => {
-            let removed = admin::purge_entries(&DataDir::new(data.data), now)?;
+            let removed = admin::purge_entries(&dir(data)?, now)?;
             say(&format!(
                 "deleted {removed} venue entries older than 28 days"
             ))
@@ -293,10 +313,16 @@ fn main() -> Result<()> {
 
 /// Logs go to standard error (journald under systemd): plain text, or one JSON object per line
 /// with `LOG_FORMAT=json`. `RUST_LOG` sets the level (default `info`). No log line carries a full
-/// ID number or a name: handlers log codes, kiosks and outcomes only.
+/// ID number or a name: handlers log codes, kiosks and outcomes only, and the PostgreSQL client,
+/// which logs statement parameters (row values) at debug level, is held to `info` whatever
+/// `RUST_LOG` says.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = ["tokio_postgres=info", "postgres=info"]
+        .into_iter()
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, tracing_subscriber::EnvFilter::add_directive);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

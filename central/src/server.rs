@@ -4,11 +4,15 @@
 //! Data directory layout (everything a running `serve` and the command line share):
 //!
 //! ```text
-//! central.db          SQLite database (WAL)
+//! central.db          SQLite database (WAL), unless the database is PostgreSQL
 //! keys/issuer-N.key   SM2 issuer keys, one per kid (0600)
 //! tls/                the service CA and the server certificate (keys 0600)
 //! suishen.secret      signs 随申码 tokens (0600)
 //! ```
+//!
+//! The database is SQLite in the data directory by default, or a PostgreSQL database named by
+//! a `postgres://` URL ([`DataDir::with_database`]). Several instances of the service share one
+//! PostgreSQL database and the rest of the data directory (keys, certificates, secret).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,22 +33,79 @@ use crate::issuer::{IssuerKeys, sign_new_code};
 use crate::model::IssueInput;
 use crate::pki::Pki;
 use crate::store::Store;
+use crate::store::postgres::{PostgresStore, is_postgres_url};
 use crate::store::sqlite::SqliteStore;
 use crate::tokens::SuishenSecret;
 
-/// The files of a data directory.
+/// Where the database is.
+#[derive(Clone, Default, PartialEq, Eq)]
+enum Database {
+    /// `central.db` in the data directory.
+    #[default]
+    Sqlite,
+    /// The PostgreSQL database this URL names.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite => f.write_str("Sqlite"),
+            // The URL may carry a password: only where it points is shown.
+            Self::Postgres(url) => {
+                let place = url
+                    .rsplit_once('@')
+                    .map_or(url.as_str(), |(_, place)| place);
+                write!(f, "Postgres({place})")
+            }
+        }
+    }
+}
+
+/// The files of a data directory, and where the database is.
 #[derive(Debug, Clone)]
-pub struct DataDir(PathBuf);
+pub struct DataDir {
+    path: PathBuf,
+    database: Database,
+}
 
 impl DataDir {
-    /// The data directory at `path` (created on first use).
+    /// The data directory at `path` (created on first use), with the SQLite database
+    /// `central.db` in it.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self(path.into())
+        Self {
+            path: path.into(),
+            database: Database::Sqlite,
+        }
+    }
+
+    /// The same directory with the PostgreSQL database that `url` (`postgres://...` or
+    /// `postgresql://...`) names instead of `central.db`. Any other scheme is an error.
+    pub fn with_database(self, url: &str) -> Result<Self> {
+        if !is_postgres_url(url) {
+            let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+            anyhow::bail!(
+                "unsupported database URL scheme {scheme:?}: use postgres://USER@HOST/DB \
+                 (or postgresql://...), or no database URL for SQLite in the data directory"
+            );
+        }
+        Ok(Self {
+            database: Database::Postgres(url.to_owned()),
+            ..self
+        })
     }
 
     /// The directory itself.
     pub fn path(&self) -> &Path {
-        &self.0
+        &self.path
+    }
+
+    /// The backend the database is on: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self.database {
+            Database::Sqlite => "sqlite",
+            Database::Postgres(_) => "postgres",
+        }
     }
 
     /// Creates the directory (mode 0700) if needed.
@@ -53,14 +114,24 @@ impl DataDir {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(&self.0)
-            .with_context(|| format!("creating the data directory {}", self.0.display()))
+            .create(&self.path)
+            .with_context(|| format!("creating the data directory {}", self.path.display()))
     }
 
-    /// Opens the database, running migrations.
-    pub fn store(&self) -> Result<SqliteStore> {
-        self.create()?;
-        SqliteStore::open(&self.0.join("central.db")).context("opening the database")
+    /// Opens the database (SQLite or PostgreSQL), running migrations.
+    pub fn store(&self) -> Result<Arc<dyn Store>> {
+        match &self.database {
+            Database::Sqlite => {
+                self.create()?;
+                let store = SqliteStore::open(&self.path.join("central.db"))
+                    .context("opening the SQLite database")?;
+                Ok(Arc::new(store))
+            }
+            Database::Postgres(url) => {
+                let store = PostgresStore::open(url).context("opening the PostgreSQL database")?;
+                Ok(Arc::new(store))
+            }
+        }
     }
 
     /// Takes the directory's lock (an exclusive `flock` on `.lock`), waiting for any other
@@ -73,7 +144,7 @@ impl DataDir {
     pub fn lock(&self) -> Result<DirLock> {
         use std::os::unix::fs::OpenOptionsExt;
         self.create()?;
-        let path = self.0.join(".lock");
+        let path = self.path.join(".lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -89,7 +160,7 @@ impl DataDir {
     /// Loads the issuer keys, creating the first one if there is none.
     pub fn issuer_keys(&self) -> Result<IssuerKeys> {
         let _lock = self.lock()?;
-        IssuerKeys::load_or_create(&self.0.join("keys")).context("loading the issuer keys")
+        IssuerKeys::load_or_create(&self.path.join("keys")).context("loading the issuer keys")
     }
 
     /// Makes a new issuer key the current one (under the directory's lock, so that rotations
@@ -97,28 +168,28 @@ impl DataDir {
     /// Running instances pick it up at their next signing (`IssuerKeys::refresh`).
     pub fn rotate_issuer_key(&self) -> Result<protocol::keys::Kid> {
         let _lock = self.lock()?;
-        let mut keys =
-            IssuerKeys::load_or_create(&self.0.join("keys")).context("loading the issuer keys")?;
+        let mut keys = IssuerKeys::load_or_create(&self.path.join("keys"))
+            .context("loading the issuer keys")?;
         keys.rotate().context("rotating the issuer key")
     }
 
     /// Loads the CA and server certificate, creating them if needed.
     pub fn pki(&self, extra_names: &[String]) -> Result<Pki> {
         let _lock = self.lock()?;
-        Pki::load_or_create(&self.0.join("tls"), extra_names).context("loading the service CA")
+        Pki::load_or_create(&self.path.join("tls"), extra_names).context("loading the service CA")
     }
 
     /// Loads only the CA (creating it if needed), leaving the server certificate of a running
     /// `serve` alone: for enrolling kiosks.
     pub fn ca(&self) -> Result<Pki> {
         let _lock = self.lock()?;
-        Pki::load_or_create_ca(&self.0.join("tls")).context("loading the service CA")
+        Pki::load_or_create_ca(&self.path.join("tls")).context("loading the service CA")
     }
 
     /// Loads the 随申码 token secret, creating it if needed.
     pub fn suishen_secret(&self) -> Result<SuishenSecret> {
         let _lock = self.lock()?;
-        SuishenSecret::load_or_create(&self.0.join("suishen.secret"))
+        SuishenSecret::load_or_create(&self.path.join("suishen.secret"))
             .context("loading the 随申码 token secret")
     }
 }
@@ -172,18 +243,14 @@ impl Running {
 /// the background, with the clean-up of old venue entries
 /// ([`crate::venues::cleanup_loop`]) beside it.
 pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Running> {
-    let data = &options.data;
-    let store: Arc<dyn Store> = Arc::new(data.store()?);
-    let keys = data.issuer_keys()?;
-    let pki = data.pki(&options.names)?;
-    let suishen = data.suishen_secret()?;
-    if options.demo {
-        seed_demo(store.as_ref(), &keys, clock.as_ref()).context("seeding the demo data")?;
-        // Demo only: a fresh verifier token each start, so the verifier page can be tried at once.
-        let token =
-            crate::admin::add_token(data, crate::model::Role::Verifier, "演示核验员", "演示单位")?;
-        tracing::info!(token = %token, "demo verifier token");
-    }
+    // Storage and files are blocking work (the PostgreSQL client may not run on an async
+    // thread at all): open everything on a blocking thread.
+    let (store, keys, pki, suishen) = {
+        let (options, clock) = (options.clone(), Arc::clone(&clock));
+        tokio::task::spawn_blocking(move || open_all(&options, clock.as_ref()))
+            .await
+            .context("the start-up task failed")??
+    };
     let for_cleanup = (Arc::clone(&store), Arc::clone(&clock));
     let state = AppState {
         store,
@@ -216,6 +283,27 @@ pub async fn start(options: &ServeOptions, clock: Arc<dyn Clock>) -> Result<Runn
         task,
         cleanup,
     })
+}
+
+/// Opens the store, the keys, the certificates and the token secret of the data directory, and
+/// seeds the demo data if asked.
+fn open_all(
+    options: &ServeOptions,
+    clock: &dyn Clock,
+) -> Result<(Arc<dyn Store>, IssuerKeys, Pki, SuishenSecret)> {
+    let data = &options.data;
+    let store = data.store()?;
+    let keys = data.issuer_keys()?;
+    let pki = data.pki(&options.names)?;
+    let suishen = data.suishen_secret()?;
+    if options.demo {
+        seed_demo(store.as_ref(), &keys, clock).context("seeding the demo data")?;
+        // Demo only: a fresh verifier token each start, so the verifier page can be tried at once.
+        let token =
+            crate::admin::add_token(data, crate::model::Role::Verifier, "演示核验员", "演示单位")?;
+        tracing::info!(token = %token, "demo verifier token");
+    }
+    Ok((store, keys, pki, suishen))
 }
 
 /// Runs the service until `shutdown` completes.
@@ -283,4 +371,28 @@ fn seed_demo_staff(store: &dyn Store) -> Result<()> {
     config.staff.push(entry);
     store.set_kiosk_config(&config)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_is_sqlite_unless_a_postgres_url_is_given() {
+        let data = DataDir::new("/srv/central");
+        assert_eq!(data.backend(), "sqlite");
+        let shared = data
+            .clone()
+            .with_database("postgresql://central:s3cret@db.internal:5432/central")
+            .unwrap();
+        assert_eq!(shared.backend(), "postgres");
+        assert_eq!(shared.path(), data.path());
+        let shown = format!("{shared:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.internal:5432/central"), "{shown}");
+        let refused = DataDir::new("/srv/central")
+            .with_database("mysql://central@db.internal/central")
+            .unwrap_err();
+        assert!(refused.to_string().contains("\"mysql\""), "{refused}");
+    }
 }

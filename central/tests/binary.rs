@@ -13,19 +13,22 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::backend::{TestData, data_dir};
 use common::{client, get, post, post_bearer};
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_central");
 
-/// Runs a subcommand to completion and returns its last line of output.
-fn run(args: &[&str]) -> String {
-    let output = Command::new(BIN)
+/// Runs a subcommand to completion on the database of `test_data` (named by
+/// `CENTRAL_DATABASE`, as an operator's environment would) and returns its last line of output.
+fn run(test_data: &TestData, args: &[&str]) -> String {
+    let mut command = Command::new(BIN);
+    test_data.configure(&mut command);
+    let output = command
         .args(args)
         .env("RUST_LOG", "debug")
         .output()
@@ -46,12 +49,19 @@ struct Served {
 }
 
 impl Served {
-    fn start(data: &Path) -> Served {
-        let mut child = Command::new(BIN)
+    /// `central serve` on the database of `test_data`, named by `--database` when it is
+    /// PostgreSQL.
+    fn start(test_data: &TestData) -> Served {
+        let mut command = Command::new(BIN);
+        command.env_remove("CENTRAL_DATABASE");
+        if let Some(url) = test_data.database_url() {
+            command.args(["--database", url]);
+        }
+        let mut child = command
             .args([
                 "serve",
                 "--data",
-                data.to_str().unwrap(),
+                test_data.data.path().to_str().unwrap(),
                 "--listen",
                 "127.0.0.1:0",
                 "--demo",
@@ -140,9 +150,9 @@ fn field<'a>(line: &'a str, name: &str) -> &'a str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_runs_the_service_and_its_commands() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data_arg = data.to_str().unwrap();
-    let mut served = Served::start(&data);
+    let test_data = data_dir(dir.path().join("data"));
+    let data_arg = test_data.data.path().to_str().unwrap();
+    let mut served = Served::start(&test_data);
     let listening = served.wait_for("central service listening");
     let port = field(&listening, "addr")
         .rsplit(':')
@@ -154,38 +164,47 @@ async fn an_operator_runs_the_service_and_its_commands() {
 
     // Enrol a kiosk and a portal while the service runs.
     let kiosk_dir = dir.path().join("k001");
-    run(&[
-        "provision-kiosk",
-        "--data",
-        data_arg,
-        "--kiosk-id",
-        "K001",
-        "--out",
-        kiosk_dir.to_str().unwrap(),
-    ]);
+    run(
+        &test_data,
+        &[
+            "provision-kiosk",
+            "--data",
+            data_arg,
+            "--kiosk-id",
+            "K001",
+            "--out",
+            kiosk_dir.to_str().unwrap(),
+        ],
+    );
     let read = |name: &str| std::fs::read_to_string(kiosk_dir.join(name)).unwrap();
     let kiosk = client(
         &read("ca.pem"),
         Some(&format!("{}{}", read("kiosk.pem"), read("kiosk.key"))),
     );
-    let verifier = run(&[
-        "add-verifier",
-        "--data",
-        data_arg,
-        "--name",
-        "钱核验",
-        "--org",
-        "某某商场",
-    ]);
-    let portal = run(&[
-        "add-token",
-        "--data",
-        data_arg,
-        "--role",
-        "portal",
-        "--name",
-        "一网通办",
-    ]);
+    let verifier = run(
+        &test_data,
+        &[
+            "add-verifier",
+            "--data",
+            data_arg,
+            "--name",
+            "钱核验",
+            "--org",
+            "某某商场",
+        ],
+    );
+    let portal = run(
+        &test_data,
+        &[
+            "add-token",
+            "--data",
+            data_arg,
+            "--role",
+            "portal",
+            "--name",
+            "一网通办",
+        ],
+    );
     assert!(verifier.starts_with("v_") && portal.starts_with("p_"));
 
     // Import a citizen from CSV, photo beside it.
@@ -195,12 +214,18 @@ async fn an_operator_runs_the_service_and_its_commands() {
     let csv = dir.path().join("citizens.csv");
     std::fs::write(&csv, format!("id_number,name,photo,color,realname_verified\n{id_number},孙美华,photo.png,green,true\n")).unwrap();
     assert_eq!(
-        run(&["import-citizens", "--data", data_arg, csv.to_str().unwrap()]),
+        run(
+            &test_data,
+            &["import-citizens", "--data", data_arg, csv.to_str().unwrap()]
+        ),
         "imported 1 citizens"
     );
 
     // The resident shows the 随申码 the app would show; the kiosk identifies and applies.
-    let token = run(&["suishen-code", "--data", data_arg, "--id-number", id_number]);
+    let token = run(
+        &test_data,
+        &["suishen-code", "--data", data_arg, "--id-number", id_number],
+    );
     let (status, who) = post(
         &kiosk,
         &format!("{base}/v1/kiosk/identify"),
@@ -218,6 +243,11 @@ async fn an_operator_runs_the_service_and_its_commands() {
     assert_eq!(status, 200, "{code}");
     let qr = code["qr_text"].as_str().unwrap().to_owned();
     let anonymous = client(&read("ca.pem"), None);
+    // A load balancer sees it healthy, on the database it was given.
+    let (status, health) = get(&anonymous, &format!("{base}/healthz")).await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["backend"], test_data.data.backend());
     let verify = |token: String| {
         let anonymous = anonymous.clone();
         let url = format!("{base}/v1/verify");
@@ -232,21 +262,27 @@ async fn an_operator_runs_the_service_and_its_commands() {
     assert_eq!(verify(demo_token.clone()).await["color"], "green");
 
     // Colour and loss set from the command line show at the next verification.
-    run(&[
-        "set-color",
-        "--data",
-        data_arg,
-        "--id-number",
-        id_number,
-        "--color",
-        "red",
-    ]);
+    run(
+        &test_data,
+        &[
+            "set-color",
+            "--data",
+            data_arg,
+            "--id-number",
+            id_number,
+            "--color",
+            "red",
+        ],
+    );
     assert_eq!(verify(verifier.clone()).await["color"], "red");
-    run(&["report-lost", "--data", data_arg, "--id-number", id_number]);
+    run(
+        &test_data,
+        &["report-lost", "--data", data_arg, "--id-number", id_number],
+    );
     assert_eq!(verify(verifier.clone()).await["result"], "lost");
 
     // A key rotated while serving: new codes use it, the old ones still verify.
-    run(&["rotate-key", "--data", data_arg]);
+    run(&test_data, &["rotate-key", "--data", data_arg]);
     let (_, keys) = get(&anonymous, &format!("{base}/v1/keys")).await;
     assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
 
@@ -255,13 +291,16 @@ async fn an_operator_runs_the_service_and_its_commands() {
         .into_iter()
         .find(|d| d.code == central::demo::DemoCode::Lost)
         .unwrap();
-    let demo_token = run(&[
-        "suishen-code",
-        "--data",
-        data_arg,
-        "--id-number",
-        lost_demo.citizen.id_number.as_str(),
-    ]);
+    let demo_token = run(
+        &test_data,
+        &[
+            "suishen-code",
+            "--data",
+            data_arg,
+            "--id-number",
+            lost_demo.citizen.id_number.as_str(),
+        ],
+    );
     let (_, demo_who) = post(
         &kiosk,
         &format!("{base}/v1/kiosk/identify"),
@@ -309,5 +348,34 @@ async fn an_operator_runs_the_service_and_its_commands() {
     assert!(
         log.lines().count() > 20,
         "debug logging produced too little to be a real check"
+    );
+}
+
+#[test]
+fn an_unknown_database_scheme_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .args([
+            "add-token",
+            "--role",
+            "portal",
+            "--name",
+            "一网通办",
+            "--data",
+        ])
+        .arg(dir.path().join("data"))
+        .args(["--database", "mysql://central@127.0.0.1/central"])
+        .env_remove("CENTRAL_DATABASE")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unsupported database URL scheme \"mysql\""),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("data/central.db").exists(),
+        "no SQLite database instead"
     );
 }

@@ -2,6 +2,7 @@
 //! agree on one issuer key, one CA and one 随申码 secret, and rotations from several of them at
 //! once each get their own kid. Each thread opens the directory as a separate instance would
 //! (its own lock file handle).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeSet;
 use std::sync::Barrier;

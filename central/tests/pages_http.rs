@@ -15,6 +15,7 @@ mod pages_support;
 use central::admin::KioskDetails;
 use central::model::Role;
 use central::pages::CONTENT_SECURITY_POLICY;
+use common::backend::off_runtime;
 use common::{people, post_bearer};
 use pages_support::{Fixture, cookie, form_body, form_token, page_client};
 use protocol::api::routes;
@@ -369,17 +370,13 @@ async fn everything_from_storage_is_escaped() {
     let hostile = "<script>alert(1)</script>\"'&";
     let escaped = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;";
     let out = f.service.dir.path().join("kiosk-X");
-    central::admin::provision_kiosk(
-        &f.service.data,
-        "K666",
-        &out,
-        KioskDetails {
-            name: hostile.into(),
-            address: hostile.into(),
-            hours: hostile.into(),
-        },
-    )
-    .unwrap();
+    let details = KioskDetails {
+        name: hostile.into(),
+        address: hostile.into(),
+        hours: hostile.into(),
+    };
+    off_runtime(|| central::admin::provision_kiosk(&f.service.data, "K666", &out, details))
+        .unwrap();
     let cert = std::fs::read_to_string(out.join("kiosk.pem")).unwrap();
     let key = std::fs::read_to_string(out.join("kiosk.key")).unwrap();
     let kiosk = common::client(&f.service.ca_pem, Some(&format!("{cert}{key}")));
@@ -390,10 +387,14 @@ async fn everything_from_storage_is_escaped() {
                "devices": [{"device": "printer", "state": "failed", "last_error": hostile}]}),
     )
     .await;
-    let verifier =
-        central::admin::add_token(&f.service.data, Role::Verifier, hostile, hostile).unwrap();
-    let operator =
-        central::admin::add_token(&f.service.data, Role::Operator, hostile, hostile).unwrap();
+    let verifier = off_runtime(|| {
+        central::admin::add_token(&f.service.data, Role::Verifier, hostile, hostile)
+    })
+    .unwrap();
+    let operator = off_runtime(|| {
+        central::admin::add_token(&f.service.data, Role::Operator, hostile, hostile)
+    })
+    .unwrap();
     let qr = f.issue(people::SENIOR, "apply", RID_1).await;
 
     let (_, _, directory) = get_page(&f, "/kiosks", None).await;

@@ -14,9 +14,10 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+mod common;
+
 use central::admin;
-use central::server::DataDir;
-use central::store::Store;
+use common::backend::{Raw, TestData, data_dir};
 use protocol::IdNumber;
 
 const BIN: &str = env!("CARGO_BIN_EXE_central");
@@ -32,7 +33,8 @@ fn id(text: &str) -> IdNumber {
 /// Every file under the data directory, as bytes (the database, its WAL, keys, ...).
 fn all_bytes(dir: &Path) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
+    // On PostgreSQL nothing may have been written to the directory yet.
+    let mut stack: Vec<_> = dir.exists().then(|| dir.to_owned()).into_iter().collect();
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
@@ -55,7 +57,8 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[test]
 fn add_and_remove_staff_change_the_version_and_the_entries() {
     let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::new(dir.path().join("data"));
+    let test_data = data_dir(dir.path().join("data"));
+    let data = test_data.data.clone();
     let start = data.store().unwrap().kiosk_config().unwrap().version;
 
     let v1 = admin::add_staff(&data, STAFF.0, STAFF.1, "2468").unwrap();
@@ -92,8 +95,18 @@ fn add_and_remove_staff_change_the_version_and_the_entries() {
 
     // Nothing on disk holds the full ID numbers, the names or the PINs.
     let bytes = all_bytes(data.path());
+    let raw = Raw::new(&test_data);
     for needle in [STAFF.0, STAFF.1, STAFF_2.0, STAFF_2.1, "13572468"] {
         assert!(!contains(&bytes, needle), "{needle} is stored");
+        for table in raw.tables() {
+            for column in raw.columns(&table) {
+                assert_eq!(
+                    raw.hits(&table, &column, needle),
+                    0,
+                    "{needle} is in {table}.{column}"
+                );
+            }
+        }
     }
 
     let v4 = admin::remove_staff(&data, STAFF.0).unwrap();
@@ -116,9 +129,11 @@ fn add_and_remove_staff_change_the_version_and_the_entries() {
     assert_eq!(data.store().unwrap().kiosk_config().unwrap().version, v4);
 }
 
-/// Runs `central` with `stdin` on its standard input.
-fn central(args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(BIN)
+/// Runs `central` on the database of `test_data` with `stdin` on its standard input.
+fn central(test_data: &TestData, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut command = Command::new(BIN);
+    test_data.configure(&mut command);
+    let mut child = command
         .args(args)
         .env("RUST_LOG", "debug")
         .stdin(Stdio::piped())
@@ -138,11 +153,12 @@ fn central(args: &[&str], stdin: &str) -> std::process::Output {
 #[test]
 fn the_command_line_reads_the_pin_from_stdin_and_logs_no_personal_data() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data_arg = data.to_str().unwrap();
-    let store_version = || DataDir::new(&data).store().unwrap().kiosk_config().unwrap();
+    let test_data = data_dir(dir.path().join("data"));
+    let data_arg = test_data.data.path().to_str().unwrap();
+    let store_version = || test_data.data.store().unwrap().kiosk_config().unwrap();
 
     let out = central(
+        &test_data,
         &[
             "add-staff",
             "--data",
@@ -176,6 +192,7 @@ fn the_command_line_reads_the_pin_from_stdin_and_logs_no_personal_data() {
     let before = config.version;
     for pin in ["", "12\n", "abcd\n"] {
         let out = central(
+            &test_data,
             &[
                 "add-staff",
                 "--data",
@@ -192,6 +209,7 @@ fn the_command_line_reads_the_pin_from_stdin_and_logs_no_personal_data() {
     }
     // The PIN is never an argument.
     let out = central(
+        &test_data,
         &[
             "add-staff",
             "--data",
@@ -209,6 +227,7 @@ fn the_command_line_reads_the_pin_from_stdin_and_logs_no_personal_data() {
     assert_eq!(store_version().version, before);
 
     let out = central(
+        &test_data,
         &["remove-staff", "--data", data_arg, "--id-number", STAFF.0],
         "",
     );
@@ -221,6 +240,7 @@ fn the_command_line_reads_the_pin_from_stdin_and_logs_no_personal_data() {
     assert!(config.version > before);
     assert!(config.staff.is_empty());
     let out = central(
+        &test_data,
         &["remove-staff", "--data", data_arg, "--id-number", STAFF.0],
         "",
     );

@@ -16,7 +16,6 @@ mod common;
 mod pages_support;
 mod venue_support;
 
-use central::store::Store;
 use common::{people, post_bearer};
 use pages_support::{Browser, Fixture, keep_screenshot};
 use protocol::api::{Color, routes};
@@ -31,13 +30,14 @@ const HEIGHT: u32 = 1000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_organisation_applies_signs_in_and_sees_its_entries() {
     let f = Fixture::new().await;
-    f.service
-        .store()
-        .set_color(
-            &protocol::IdNumber::parse(people::SENIOR_2.0).unwrap(),
-            Color::Red,
-        )
-        .unwrap();
+    f.service.with_store(|store| {
+        store
+            .set_color(
+                &protocol::IdNumber::parse(people::SENIOR_2.0).unwrap(),
+                Color::Red,
+            )
+            .unwrap()
+    });
     let mut b = Browser::launch(WIDTH, HEIGHT);
 
     // The application form, typed as a person would.

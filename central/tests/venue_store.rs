@@ -1,7 +1,8 @@
-//! Venue storage on a real SQLite file: migration 2 on a database written by the previous
-//! release, the venue state machine, one live registration per credit code, one current poster
-//! per venue, the checks of `record_entry`, the retention boundary of the clean-up, and the
-//! `purge-entries` subcommand.
+//! Venue storage on the backend under test (SQLite, or PostgreSQL with
+//! `CENTRAL_TEST_BACKEND=postgres`): migration 2 on a database written by the previous release,
+//! the venue state machine, one live registration per credit code, one current poster per venue,
+//! the checks of `record_entry`, the retention boundary of the clean-up, and the `purge-entries`
+//! subcommand.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -9,15 +10,18 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::process::Command;
+use std::sync::Arc;
 
 use central::model::{NewCitizen, Role};
-use central::store::sqlite::SqliteStore;
 use central::store::{Store, StoreError};
 use central::venues::{
     Decision, EntryRefused, EntryVia, NewEntry, VenueApplication, VenueStatus,
     purge_expired_entries,
 };
+use common::backend::{Backend, Raw, TestData, backend, data_dir};
 use protocol::api::Color;
 use protocol::venue::VenueId;
 use protocol::{IdNumber, Uscc};
@@ -42,15 +46,17 @@ fn sign(serial: u16) -> Result<(u8, String), String> {
 }
 
 struct Db {
+    store: Arc<dyn Store>,
+    _test_data: TestData,
     _dir: tempfile::TempDir,
-    store: SqliteStore,
     operator: i64,
     citizen: i64,
 }
 
 fn db() -> Db {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("central.db")).unwrap();
+    let test_data = data_dir(dir.path().join("data"));
+    let store = test_data.data.store().unwrap();
     let operator = store
         .add_principal(Role::Operator, "值班运维", "示例单位", &[1; 32])
         .unwrap();
@@ -64,8 +70,9 @@ fn db() -> Db {
         })
         .unwrap();
     Db {
-        _dir: dir,
         store,
+        _test_data: test_data,
+        _dir: dir,
         operator,
         citizen,
     }
@@ -86,24 +93,50 @@ fn entry(db: &Db, venue: i64, at: OffsetDateTime, via: EntryVia) -> Result<i64, 
 #[test]
 fn migration_2_keeps_a_version_1_database_and_its_token_holders() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("central.db");
-    {
-        // A database as the previous release left it: schema version 1 and a verifier.
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(include_str!("../migrations/sqlite/0001_initial.sql"))
-            .unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
-                 applied_at TEXT NOT NULL);
-             INSERT INTO schema_migrations VALUES (1, 'initial', '2026-01-01T00:00:00.000000000Z');
-             INSERT INTO principals (role, name, org, token_hash, created_at)
-                 VALUES ('verifier', '赵核验', '示例单位', zeroblob(32),
-                         '2026-01-01T00:00:00.000000000Z');",
-        )
-        .unwrap();
+    let test_data = data_dir(dir.path().join("data"));
+    std::fs::create_dir_all(test_data.data.path()).unwrap();
+    // A database as the previous release left it: schema version 1 and a verifier.
+    let (initial, zero_hash) = match backend() {
+        Backend::Sqlite => (
+            include_str!("../migrations/sqlite/0001_initial.sql"),
+            "zeroblob(32)",
+        ),
+        Backend::Postgres => (
+            include_str!("../migrations/postgres/0001_initial.sql"),
+            "decode(repeat('00', 32), 'hex')",
+        ),
+    };
+    let raw = Raw::new(&test_data);
+    let without_comments: String = initial
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    for statement in without_comments.split(';').filter(|s| !s.trim().is_empty()) {
+        raw.execute(statement, &[]);
     }
-    let store = SqliteStore::open(&path).unwrap();
-    assert!(SqliteStore::schema_version() >= 2);
+    raw.execute(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
+             applied_at TEXT NOT NULL)",
+        &[],
+    );
+    raw.execute(
+        "INSERT INTO schema_migrations VALUES (1, 'initial', '2026-01-01T00:00:00.000000000Z')",
+        &[],
+    );
+    raw.execute(
+        &format!(
+            "INSERT INTO principals (role, name, org, token_hash, created_at) \
+             VALUES ('verifier', '赵核验', '示例单位', {zero_hash}, \
+                     '2026-01-01T00:00:00.000000000Z')"
+        ),
+        &[],
+    );
+    let store = test_data.data.store().unwrap();
+    assert!(
+        store.health().unwrap().schema_version >= 2,
+        "migrated past the venues version"
+    );
     let verifier = store.principal(&[0; 32]).unwrap().unwrap();
     assert_eq!(verifier.name, "赵核验");
     assert_eq!(verifier.venue, None, "old tokens are bound to no venue");
@@ -305,8 +338,8 @@ fn the_clean_up_deletes_exactly_what_is_older_than_28_days() {
     ] {
         entry(&db, id, NOW - age, poster).unwrap();
     }
-    assert_eq!(purge_expired_entries(&db.store, NOW).unwrap(), 1);
-    assert_eq!(purge_expired_entries(&db.store, NOW).unwrap(), 0);
+    assert_eq!(purge_expired_entries(db.store.as_ref(), NOW).unwrap(), 1);
+    assert_eq!(purge_expired_entries(db.store.as_ref(), NOW).unwrap(), 0);
     let left = db
         .store
         .venue_entries(id, NOW - Duration::days(60), NOW)
@@ -317,12 +350,14 @@ fn the_clean_up_deletes_exactly_what_is_older_than_28_days() {
 #[test]
 fn the_purge_entries_subcommand_runs_the_clean_up() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_central"))
+    let test_data = data_dir(dir.path().join("data"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_central"));
+    command
         .args(["purge-entries", "--data"])
-        .arg(dir.path().join("data"))
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+        .arg(test_data.data.path())
+        .env("RUST_LOG", "warn");
+    test_data.configure(&mut command);
+    let out = command.output().unwrap();
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         String::from_utf8(out.stdout).unwrap().trim(),

@@ -132,7 +132,7 @@ impl Central {
     }
 
     /// The service's storage (the same database file).
-    pub fn store(&self) -> impl Store {
+    pub fn store(&self) -> Arc<dyn Store> {
         self.data.store().unwrap()
     }
 

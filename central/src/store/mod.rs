@@ -1,10 +1,26 @@
-//! Storage: one trait the handlers use, with SQLite behind it for a single node. A PostgreSQL
-//! backend implements the same trait without touching the handlers.
+//! Storage: one trait the handlers use, with two backends behind it: SQLite ([`sqlite`], one
+//! file, for a single node) and PostgreSQL ([`postgres`], one database shared by several
+//! service instances).
 //!
-//! Methods are blocking; async callers run them with `tokio::task::spawn_blocking`. Every method
-//! is one transaction.
+//! Methods are blocking; async callers run them with `tokio::task::spawn_blocking` (the
+//! PostgreSQL client panics on a thread that drives async tasks). Every method is one
+//! transaction.
+//!
+//! Both backends run the same statements and checks (`backend`): the SQL both databases
+//! understand, written once over a small connection interface (`sql`), the stored forms of
+//! values (`convert`) and the reading of rows into records (`rows`). A backend only connects,
+//! migrates its schema, runs transactions and says how rows are locked. Their schemas mirror each
+//! other table for table (`central/migrations/sqlite/`, `central/migrations/postgres/`).
 
+mod backend;
+mod codes;
+mod convert;
+mod migrate;
+pub mod postgres;
+mod rows;
+mod sql;
 pub mod sqlite;
+mod venues;
 
 use protocol::IdNumber;
 use std::collections::BTreeMap;
@@ -36,6 +52,50 @@ pub enum StoreError {
     /// A unique value (kiosk id, certificate) is taken.
     #[error("already exists: {0}")]
     Duplicate(String),
+    /// The database cannot be reached (it is down, restarting, or every connection is busy);
+    /// the call may be repeated later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Concurrent transactions got in each other's way (a deadlock or a serialization failure)
+    /// more often than the store retries; nothing was changed, and the call may be repeated.
+    #[error("conflict with concurrent transactions: {0}")]
+    Conflict(String),
+}
+
+/// Whether a failed transaction may be run again: a concurrent one got in its way.
+pub(crate) trait Retryable {
+    /// True for a transient conflict.
+    fn is_transient(&self) -> bool;
+}
+
+impl Retryable for StoreError {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Conflict(_))
+    }
+}
+
+impl Retryable for IssueError {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_transient())
+    }
+}
+
+/// What a health check found: the database answered, with this schema version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreHealth {
+    /// The backend: `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// The schema version the database has.
+    pub schema_version: i64,
+    /// The schema version this build writes.
+    pub expected_schema_version: i64,
+}
+
+impl StoreHealth {
+    /// Whether the database has the schema this build writes.
+    pub fn is_current(&self) -> bool {
+        self.schema_version == self.expected_schema_version
+    }
 }
 
 /// Why issuing did not produce a code.
@@ -75,6 +135,14 @@ impl Issued {
 
 /// Everything the central service keeps.
 pub trait Store: Send + Sync + 'static {
+    // The database itself.
+
+    /// The backend's name: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Checks the database: one round trip that reads its schema version. An error when the
+    /// database does not answer.
+    fn health(&self) -> Result<StoreHealth, StoreError>;
+
     // Citizens (the only place with full ID numbers, names and photos).
 
     /// Inserts a citizen or updates the one with the same ID number; returns its id.

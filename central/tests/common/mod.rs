@@ -1,11 +1,16 @@
 //! Shared by the central's integration tests: a real service on 127.0.0.1:0 over HTTPS with a
 //! temporary data directory and a clock the test moves, enrolled kiosks with client certificates,
-//! and token holders made through the same functions the command line uses.
+//! and token holders made through the same functions the command line uses. The database is
+//! the backend under test ([`backend`]: SQLite, or a fresh PostgreSQL database).
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod backend;
+
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use backend::{TestData, off_runtime};
 use std::time::Duration;
 
 use central::admin::{self, KioskDetails};
@@ -21,8 +26,10 @@ use time::macros::datetime;
 /// A running service and what a test needs to talk to it.
 pub struct Service {
     pub running: Option<Running>,
-    pub dir: tempfile::TempDir,
     pub data: DataDir,
+    /// The data directory's database (kept for the test's length).
+    pub test_data: TestData,
+    pub dir: tempfile::TempDir,
     pub clock: ManualClock,
     pub base: String,
     pub ca_pem: String,
@@ -34,10 +41,16 @@ pub fn start_clock() -> ManualClock {
 }
 
 impl Service {
-    /// Starts a service on a fresh data directory.
+    /// Starts a service on a fresh data directory, on the backend under test.
     pub async fn start() -> Service {
         let dir = tempfile::tempdir().unwrap();
-        let data = DataDir::new(dir.path().join("data"));
+        let test_data = backend::data_dir(dir.path().join("data"));
+        Self::start_on(dir, test_data).await
+    }
+
+    /// Starts a service on `test_data` (a data directory inside `dir`).
+    pub async fn start_on(dir: tempfile::TempDir, test_data: TestData) -> Service {
+        let data = test_data.data.clone();
         let clock = start_clock();
         let options = ServeOptions {
             data: data.clone(),
@@ -52,8 +65,9 @@ impl Service {
         let ca_pem = running.ca_pem.clone();
         Service {
             running: Some(running),
-            dir,
             data,
+            test_data,
+            dir,
             clock,
             base,
             ca_pem,
@@ -73,7 +87,7 @@ impl Service {
             address: "上海市黄浦区示例路 1 号".into(),
             hours: "周一至周日 9:00-17:00".into(),
         };
-        admin::provision_kiosk(&self.data, kiosk_id, &out, details).unwrap();
+        off_runtime(|| admin::provision_kiosk(&self.data, kiosk_id, &out, details)).unwrap();
         let cert = std::fs::read_to_string(out.join("kiosk.pem")).unwrap();
         let key = std::fs::read_to_string(out.join("kiosk.key")).unwrap();
         let ca = std::fs::read_to_string(out.join("ca.pem")).unwrap();
@@ -91,12 +105,18 @@ impl Service {
 
     /// Adds a token holder; returns the token.
     pub fn token(&self, role: Role, name: &str) -> String {
-        admin::add_token(&self.data, role, name, "示例单位").unwrap()
+        off_runtime(|| admin::add_token(&self.data, role, name, "示例单位")).unwrap()
     }
 
-    /// The service's storage (the same database file the service uses).
-    pub fn store(&self) -> impl Store {
-        self.data.store().unwrap()
+    /// The service's storage (the same database the service uses). Blocking: async tests call
+    /// it through [`off_runtime`] (or [`Service::with_store`]).
+    pub fn store(&self) -> Arc<dyn Store> {
+        off_runtime(|| self.data.store().unwrap())
+    }
+
+    /// Runs `f` on the service's storage, on a thread of its own.
+    pub fn with_store<T: Send>(&self, f: impl FnOnce(&dyn Store) -> T + Send) -> T {
+        off_runtime(|| f(self.data.store().unwrap().as_ref()))
     }
 
     /// Adds a citizen.
@@ -111,7 +131,7 @@ impl Service {
             color,
             realname_verified: verified,
         };
-        self.store().upsert_citizen(&citizen).unwrap();
+        self.with_store(|store| store.upsert_citizen(&citizen).unwrap());
     }
 
     /// Path of the data directory.

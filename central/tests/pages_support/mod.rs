@@ -134,16 +134,14 @@ impl Fixture {
         hours: &str,
     ) -> reqwest::Client {
         let out = self.service.dir.path().join(format!("kiosk-{kiosk_id}"));
-        central::admin::provision_kiosk(
-            &self.service.data,
-            kiosk_id,
-            &out,
-            central::admin::KioskDetails {
-                name: name.into(),
-                address: address.into(),
-                hours: hours.into(),
-            },
-        )
+        let details = central::admin::KioskDetails {
+            name: name.into(),
+            address: address.into(),
+            hours: hours.into(),
+        };
+        common::backend::off_runtime(|| {
+            central::admin::provision_kiosk(&self.service.data, kiosk_id, &out, details)
+        })
         .unwrap();
         let cert = std::fs::read_to_string(out.join("kiosk.pem")).unwrap();
         let key = std::fs::read_to_string(out.join("kiosk.key")).unwrap();

@@ -9,18 +9,10 @@
 use rusqlite::{Connection, TransactionBehavior, params};
 use time::OffsetDateTime;
 
-use super::convert::{DbResult, db_error, timestamp_to_text};
+use super::conn::{DbResult, db_error};
 use crate::store::StoreError;
-
-/// One schema change.
-struct Migration {
-    /// Its version: 1, 2, ... without gaps.
-    version: i64,
-    /// A short name, recorded with the version.
-    name: &'static str,
-    /// The SQL (no transaction statements: the runner wraps it in one).
-    sql: &'static str,
-}
+use crate::store::convert::timestamp_to_text;
+use crate::store::migrate::{Migration, refuse_newer};
 
 /// Every migration, oldest first.
 const MIGRATIONS: &[Migration] = &[
@@ -43,7 +35,7 @@ const MIGRATIONS: &[Migration] = &[
 
 /// The schema version this build writes.
 pub(super) fn latest_version() -> i64 {
-    MIGRATIONS.last().map_or(0, |m| m.version)
+    crate::store::migrate::latest_version(MIGRATIONS)
 }
 
 /// Brings the database up to [`latest_version`]; refuses a newer one.
@@ -69,12 +61,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
                 |row| row.get(0),
             )
             .db("read schema version")?;
-        if current > latest {
-            return Err(StoreError::Database(format!(
-                "the database has schema version {current}, newer than the newest this build \
-                 knows ({latest}): run a newer release"
-            )));
-        }
+        refuse_newer(current, latest)?;
         if migration.version > current {
             tx.execute_batch(migration.sql)
                 .map_err(|e| db_error(&format!("migration {}", migration.version), &e))?;
@@ -99,9 +86,6 @@ mod tests {
 
     #[test]
     fn versions_are_consecutive_from_one() {
-        for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(usize::try_from(m.version).ok(), Some(i + 1), "{}", m.name);
-            assert!(!m.sql.to_ascii_uppercase().contains("BEGIN TRANSACTION"));
-        }
+        crate::store::migrate::check_list(MIGRATIONS);
     }
 }

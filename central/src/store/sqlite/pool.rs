@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::convert::DbResult;
+use super::conn::DbResult;
 use crate::store::StoreError;
 
 /// How long a connection waits for another writer's lock before giving up.

@@ -1,10 +1,10 @@
-//! Conversions between the model's values and their stored forms, and the mapping of SQLite
-//! errors to [`StoreError`].
+//! Conversions between the model's values and their stored forms, the same for every backend:
+//! timestamps are fixed-width UTC text (text order is time order), dates ISO text, enumerations
+//! their wire names, structured values JSON, hashes 32-byte blobs.
 //!
 //! Error messages name the operation and the column, never a stored value: a row may hold an ID
 //! number or a name, and errors end up in logs.
 
-use rusqlite::ffi;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::format_description::BorrowedFormatItem;
@@ -21,7 +21,7 @@ const TIMESTAMP: &[BorrowedFormatItem<'static>] =
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 
 /// A timestamp in its stored form; `Database` when it lies outside years 0000..=9999 in UTC.
-pub(super) fn timestamp_to_text(at: OffsetDateTime) -> Result<String, StoreError> {
+pub(crate) fn timestamp_to_text(at: OffsetDateTime) -> Result<String, StoreError> {
     let utc = at
         .checked_to_offset(UtcOffset::UTC)
         .filter(|utc| (0..=9999).contains(&utc.year()))
@@ -31,14 +31,14 @@ pub(super) fn timestamp_to_text(at: OffsetDateTime) -> Result<String, StoreError
 }
 
 /// A stored timestamp (in UTC).
-pub(super) fn timestamp_from_text(text: &str, column: &str) -> Result<OffsetDateTime, StoreError> {
+pub(crate) fn timestamp_from_text(text: &str, column: &str) -> Result<OffsetDateTime, StoreError> {
     PrimitiveDateTime::parse(text, TIMESTAMP)
         .map(PrimitiveDateTime::assume_utc)
         .map_err(|_| corrupt(column))
 }
 
 /// An optional stored timestamp.
-pub(super) fn opt_timestamp_from_text(
+pub(crate) fn opt_timestamp_from_text(
     text: Option<&str>,
     column: &str,
 ) -> Result<Option<OffsetDateTime>, StoreError> {
@@ -46,7 +46,7 @@ pub(super) fn opt_timestamp_from_text(
 }
 
 /// A calendar date in its stored form.
-pub(super) fn date_to_text(date: Date) -> Result<String, StoreError> {
+pub(crate) fn date_to_text(date: Date) -> Result<String, StoreError> {
     if !(0..=9999).contains(&date.year()) {
         return Err(StoreError::Database(
             "date out of the storable range".into(),
@@ -57,12 +57,12 @@ pub(super) fn date_to_text(date: Date) -> Result<String, StoreError> {
 }
 
 /// A stored calendar date.
-pub(super) fn date_from_text(text: &str, column: &str) -> Result<Date, StoreError> {
+pub(crate) fn date_from_text(text: &str, column: &str) -> Result<Date, StoreError> {
     Date::parse(text, DATE).map_err(|_| corrupt(column))
 }
 
 /// The stored form of a unit-variant enum: its serde (`snake_case`) name.
-pub(super) fn enum_to_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
+pub(crate) fn enum_to_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(text)) => Ok(text),
         _ => Err(StoreError::Database(
@@ -72,7 +72,7 @@ pub(super) fn enum_to_text<T: Serialize>(value: &T) -> Result<String, StoreError
 }
 
 /// A unit-variant enum from its stored serde name.
-pub(super) fn enum_from_text<T: DeserializeOwned>(
+pub(crate) fn enum_from_text<T: DeserializeOwned>(
     text: &str,
     column: &str,
 ) -> Result<T, StoreError> {
@@ -80,96 +80,24 @@ pub(super) fn enum_from_text<T: DeserializeOwned>(
 }
 
 /// A value serialised as JSON for storage.
-pub(super) fn to_json<T: Serialize>(value: &T, what: &str) -> Result<String, StoreError> {
+pub(crate) fn to_json<T: Serialize>(value: &T, what: &str) -> Result<String, StoreError> {
     serde_json::to_string(value)
         .map_err(|_| StoreError::Database(format!("{what} cannot be serialised")))
 }
 
 /// A value from its stored JSON.
-pub(super) fn from_json<T: DeserializeOwned>(text: &str, column: &str) -> Result<T, StoreError> {
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str, column: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|_| corrupt(column))
 }
 
 /// A 32-byte hash or fingerprint from a stored blob.
-pub(super) fn hash_from_blob(bytes: &[u8], column: &str) -> Result<[u8; 32], StoreError> {
+pub(crate) fn hash_from_blob(bytes: &[u8], column: &str) -> Result<[u8; 32], StoreError> {
     <[u8; 32]>::try_from(bytes).map_err(|_| corrupt(column))
 }
 
 /// A row holds a value this build cannot read.
-pub(super) fn corrupt(column: &str) -> StoreError {
+pub(crate) fn corrupt(column: &str) -> StoreError {
     StoreError::Database(format!("unreadable value in column {column}"))
-}
-
-/// Maps a SQLite error to `Database`, naming the operation but never a stored value.
-pub(super) fn db_error(operation: &str, error: &rusqlite::Error) -> StoreError {
-    StoreError::Database(format!("{operation}: {}", describe(error)))
-}
-
-/// Whether the error is a violation of a UNIQUE or PRIMARY KEY constraint.
-pub(super) fn is_unique_violation(error: &rusqlite::Error) -> bool {
-    matches!(
-        error,
-        rusqlite::Error::SqliteFailure(e, _)
-            if e.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
-                || e.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-    )
-}
-
-/// Whether the error is a violation of a FOREIGN KEY constraint.
-pub(super) fn is_foreign_key_violation(error: &rusqlite::Error) -> bool {
-    matches!(
-        error,
-        rusqlite::Error::SqliteFailure(e, _) if e.extended_code == ffi::SQLITE_CONSTRAINT_FOREIGNKEY
-    )
-}
-
-/// A description of a SQLite error that carries no row values. SQLite's own messages name
-/// tables, columns and constraints, not values; rusqlite's conversion errors can quote a value,
-/// so they are described by kind only.
-fn describe(error: &rusqlite::Error) -> String {
-    use rusqlite::Error as E;
-    match error {
-        E::SqliteFailure(e, Some(message)) => {
-            format!("{:?} ({}): {message}", e.code, e.extended_code)
-        }
-        E::SqliteFailure(e, None) => format!("{:?} ({})", e.code, e.extended_code),
-        E::QueryReturnedNoRows => "query returned no rows".into(),
-        E::QueryReturnedMoreThanOneRow => "query returned more than one row".into(),
-        E::InvalidColumnType(index, name, ty) => {
-            format!("column {name} (#{index}) has unexpected type {ty}")
-        }
-        E::InvalidColumnIndex(index) => format!("no column #{index}"),
-        E::InvalidColumnName(name) => format!("no column {name}"),
-        E::FromSqlConversionFailure(index, ty, _) => {
-            format!("column #{index} of type {ty} cannot be converted")
-        }
-        E::IntegralValueOutOfRange(index, _) => format!("column #{index} is out of range"),
-        E::Utf8Error(..) => "text is not valid UTF-8".into(),
-        E::ToSqlConversionFailure(_) => "a parameter cannot be converted".into(),
-        E::InvalidParameterCount(given, wanted) => {
-            format!("{given} parameters given, {wanted} expected")
-        }
-        E::ExecuteReturnedResults => "statement returned rows".into(),
-        E::StatementChangedRows(n) => format!("statement changed {n} rows"),
-        E::MultipleStatement => "more than one statement".into(),
-        E::SqlInputError { error, msg, .. } => {
-            format!("{:?} ({}): {msg}", error.code, error.extended_code)
-        }
-        E::InvalidPath(_) => "invalid database path".into(),
-        _ => "sqlite error".into(),
-    }
-}
-
-/// Attaches an operation name to a SQLite result.
-pub(super) trait DbResult<T> {
-    /// Maps the error to `StoreError::Database`, naming `operation`.
-    fn db(self, operation: &str) -> Result<T, StoreError>;
-}
-
-impl<T> DbResult<T> for Result<T, rusqlite::Error> {
-    fn db(self, operation: &str) -> Result<T, StoreError> {
-        self.map_err(|e| db_error(operation, &e))
-    }
 }
 
 #[cfg(test)]
