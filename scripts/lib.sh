@@ -23,7 +23,7 @@ TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk po
 PYTHON_PACKAGES=(gmssl==3.2.2 schemathesis==4.32.5)
 # What only the benchmarks need (scripts/bench): a virtual X display for the kiosk's window, and
 # Chromium for the side-by-side comparison.
-BENCH_PACKAGES=(xvfb chromium)
+BENCH_PACKAGES=(xvfb chromium postgresql)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

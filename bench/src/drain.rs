@@ -27,7 +27,7 @@ pub(crate) struct Drain {
 
 /// Fills a journal with `events` events and drains it.
 pub(crate) fn run(events: u64) -> Result<Drain> {
-    let central = Central::start(Backend::Sqlite, 2)?;
+    let central = Central::start(&Backend::Sqlite, 2)?;
     let certs = central.provision("K-DRAIN")?;
     let journal_path = central.scratch().join("journal.db");
     let journal = Arc::new(Journal::open(&journal_path)?);

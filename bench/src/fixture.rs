@@ -1,10 +1,10 @@
-//! The central service under test, started in this process on a loopback port over HTTPS, on a
-//! runtime of its own, with a throw-away data directory; and what the benchmarks need from it
-//! (kiosk certificates, tokens, citizens).
+//! The central service under test, started in this process on loopback ports over HTTPS, each
+//! instance on a runtime of its own, with a throw-away data directory; and what the benchmarks
+//! need from it (kiosk certificates, tokens, citizens).
 //!
-//! [`Backend`] names the storage. Only SQLite exists today; a PostgreSQL backend becomes another
-//! variant here (with what it needs to start, e.g. a connection URL), and every benchmark that
-//! loops over [`Backend::ALL`] gets a row for it.
+//! [`Backend`] names the storage: SQLite in the data directory (one instance), or PostgreSQL in a
+//! fresh database of the server the harness was given (`--postgres`), served by one or by two
+//! instances sharing the data directory, as a deployment behind a load balancer would.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,71 +18,128 @@ use central::server::{DataDir, Running, ServeOptions};
 use crate::people::Senior;
 
 /// The central's storage backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Backend {
     /// SQLite in the data directory (WAL, `synchronous=FULL`): one node.
     Sqlite,
+    /// PostgreSQL: a fresh database on the server of `admin_url` (an administrator's URL),
+    /// served by `instances` instances sharing one data directory.
+    Postgres {
+        /// Where to create the database.
+        admin_url: String,
+        /// How many instances serve it.
+        instances: usize,
+    },
 }
 
 impl Backend {
-    /// Every backend the load benchmark measures, one row each.
-    pub(crate) const ALL: [Backend; 1] = [Backend::Sqlite];
+    /// Every backend the load benchmark measures, one row each: SQLite, and, given a PostgreSQL
+    /// server, PostgreSQL with one instance and with two.
+    pub(crate) fn all(postgres: Option<&str>) -> Vec<Backend> {
+        let mut all = vec![Backend::Sqlite];
+        if let Some(admin_url) = postgres {
+            for instances in [1, 2] {
+                all.push(Backend::Postgres {
+                    admin_url: admin_url.to_owned(),
+                    instances,
+                });
+            }
+        }
+        all
+    }
 
     /// The name in the table.
-    pub(crate) fn name(self) -> &'static str {
+    pub(crate) fn name(&self) -> String {
         match self {
-            Backend::Sqlite => "SQLite",
+            Backend::Sqlite => "SQLite".to_owned(),
+            Backend::Postgres { instances: 1, .. } => "PostgreSQL, 1 instance".to_owned(),
+            Backend::Postgres { instances, .. } => format!("PostgreSQL, {instances} instances"),
         }
     }
 }
 
-/// A running central with its data directory.
+/// Creates an empty database on the server of `admin_url`; returns its URL.
+fn fresh_database(admin_url: &str) -> Result<String> {
+    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = postgres::Client::connect(admin_url, postgres::NoTls)
+        .context("connecting to the PostgreSQL server")?;
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .context("creating the benchmark database")?;
+    let mut url = reqwest::Url::parse(admin_url).context("the PostgreSQL URL")?;
+    url.set_path(&format!("/{name}"));
+    Ok(url.to_string())
+}
+
+/// A running central (one instance or several on one database) with its data directory.
 pub(crate) struct Central {
-    runtime: tokio::runtime::Runtime,
-    running: Option<Running>,
+    /// One per instance: its runtime and what runs on it.
+    instances: Vec<(tokio::runtime::Runtime, Option<Running>)>,
     data: DataDir,
     dir: tempfile::TempDir,
-    /// The port it listens on (127.0.0.1).
-    pub(crate) port: u16,
+    /// The ports the instances listen on (127.0.0.1), in order.
+    pub(crate) ports: Vec<u16>,
 }
 
 impl Central {
-    /// Starts a central on `backend`, without demo data, on a runtime of `workers` threads.
-    pub(crate) fn start(backend: Backend, workers: usize) -> Result<Central> {
-        let Backend::Sqlite = backend;
+    /// Starts a central on `backend`, without demo data, each instance on a runtime of `workers`
+    /// threads.
+    pub(crate) fn start(backend: &Backend, workers: usize) -> Result<Central> {
         let dir = tempfile::Builder::new()
             .prefix("bench-central-")
             .tempdir()
             .context("a temporary directory")?;
-        let data = DataDir::new(dir.path().join("data"));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .thread_name("central")
-            .enable_all()
-            .build()
-            .context("the central's runtime")?;
-        let options = ServeOptions {
-            data: data.clone(),
-            listen: "127.0.0.1:0".parse().context("an address")?,
-            demo: false,
-            names: Vec::new(),
+        let mut data = DataDir::new(dir.path().join("data"));
+        let count = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres {
+                admin_url,
+                instances,
+            } => {
+                data = data.with_database(&fresh_database(admin_url)?)?;
+                (*instances).max(1)
+            }
         };
-        let running = runtime
-            .block_on(central::server::start(&options, Arc::new(SystemClock)))
-            .context("starting the central service")?;
-        let port = running.addr.port();
+        let mut instances = Vec::new();
+        let mut ports = Vec::new();
+        for i in 0..count {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name(format!("central-{i}"))
+                .enable_all()
+                .build()
+                .context("the central's runtime")?;
+            let options = ServeOptions {
+                data: data.clone(),
+                listen: "127.0.0.1:0".parse().context("an address")?,
+                demo: false,
+                names: Vec::new(),
+            };
+            let running = runtime
+                .block_on(central::server::start(&options, Arc::new(SystemClock)))
+                .context("starting the central service")?;
+            ports.push(running.addr.port());
+            instances.push((runtime, Some(running)));
+        }
         Ok(Central {
-            runtime,
-            running: Some(running),
+            instances,
             data,
             dir,
-            port,
+            ports,
         })
     }
 
-    /// Its base URL.
+    /// The base URL of the first instance.
     pub(crate) fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
+        self.urls().into_iter().next().unwrap_or_default()
+    }
+
+    /// The base URLs of every instance.
+    pub(crate) fn urls(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|port| format!("https://127.0.0.1:{port}"))
+            .collect()
     }
 
     /// A scratch folder that lives as long as the central.
@@ -133,8 +190,10 @@ impl Central {
 
 impl Drop for Central {
     fn drop(&mut self) {
-        if let Some(running) = self.running.take() {
-            let _ = self.runtime.block_on(running.shutdown());
+        for (runtime, running) in &mut self.instances {
+            if let Some(running) = running.take() {
+                let _ = runtime.block_on(running.shutdown());
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The central under concurrent load from a load generator in this process, over loopback HTTPS
 //! (HTTP/1.1 keep-alive, the kiosk's client certificate for kiosk routes, a verifier token for
-//! verification), for each storage [`Backend`].
+//! verification), for each storage [`Backend`]. With several instances, client `i` talks to
+//! instance `i mod n` (its identify and its issue both), as kiosks spread over a load balancer.
 //!
 //! Two phases, each for a fixed time with a fixed number of concurrent clients:
 //! - **issuance**: each client loops over its own share of the citizens: `identify` with the
@@ -36,6 +37,16 @@ pub(crate) struct LoadSettings {
     pub(crate) citizens: usize,
 }
 
+/// Runs every backend's phases: SQLite, and PostgreSQL with one and two instances when
+/// `postgres` (an administrator's URL of a server to create databases on) is given.
+pub(crate) fn run(settings: LoadSettings, postgres: Option<&str>) -> Result<Vec<OpResult>> {
+    let mut results = Vec::new();
+    for backend in Backend::all(postgres) {
+        results.extend(run_backend(&backend, settings)?);
+    }
+    Ok(results)
+}
+
 /// What one operation measured.
 #[derive(Debug, Clone)]
 pub(crate) struct OpResult {
@@ -51,16 +62,7 @@ pub(crate) struct OpResult {
     pub(crate) elapsed: Duration,
 }
 
-/// Runs both phases on every backend.
-pub(crate) fn run(settings: LoadSettings) -> Result<Vec<OpResult>> {
-    let mut results = Vec::new();
-    for backend in Backend::ALL {
-        results.extend(run_backend(backend, settings)?);
-    }
-    Ok(results)
-}
-
-fn run_backend(backend: Backend, settings: LoadSettings) -> Result<Vec<OpResult>> {
+fn run_backend(backend: &Backend, settings: LoadSettings) -> Result<Vec<OpResult>> {
     // The central gets the same 2 workers as the kiosk-side generator.
     let central = Central::start(backend, 2)?;
     progress(&format!(
@@ -75,7 +77,7 @@ fn run_backend(backend: Backend, settings: LoadSettings) -> Result<Vec<OpResult>
     central.import(&seniors)?;
     let certs = central.provision("K-LOAD")?;
     let verifier = central.token(Role::Verifier)?;
-    let base = central.url();
+    let bases = central.urls();
     let client = kiosk_client(&certs, settings.concurrency)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -90,7 +92,7 @@ fn run_backend(backend: Backend, settings: LoadSettings) -> Result<Vec<OpResult>
             settings.concurrency,
             settings.phase.as_secs()
         ));
-        let (identify, issue, codes) = issuance(&client, &base, &seniors, settings).await;
+        let (identify, issue, codes) = issuance(&client, &bases, &seniors, settings).await;
         anyhow::ensure!(!codes.is_empty(), "no code was issued under load");
         progress(&format!(
             "load ({}): verification, {} clients for {} s",
@@ -98,20 +100,20 @@ fn run_backend(backend: Backend, settings: LoadSettings) -> Result<Vec<OpResult>
             settings.concurrency,
             settings.phase.as_secs()
         ));
-        let verify = verification(&client, &base, &verifier, &codes, settings).await;
+        let verify = verification(&client, &bases, &verifier, &codes, settings).await;
         Ok(vec![
             OpResult {
-                backend,
+                backend: backend.clone(),
                 name: "identify (POST /v1/kiosk/identify)",
                 ..identify
             },
             OpResult {
-                backend,
+                backend: backend.clone(),
                 name: "issue 申领/补领 (POST /v1/kiosk/codes)",
                 ..issue
             },
             OpResult {
-                backend,
+                backend: backend.clone(),
                 name: "verify (POST /v1/verify)",
                 ..verify
             },
@@ -131,7 +133,7 @@ fn empty(elapsed: Duration) -> OpResult {
 
 async fn issuance(
     client: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     seniors: &Arc<Vec<Senior>>,
     settings: LoadSettings,
 ) -> (OpResult, OpResult, Vec<String>) {
@@ -142,6 +144,10 @@ async fn issuance(
     let mut tasks = Vec::new();
     for worker in 0..settings.concurrency {
         let client = client.clone();
+        let base = bases
+            .get(worker % bases.len().max(1))
+            .cloned()
+            .unwrap_or_default();
         let identify_url = format!("{base}{}", routes::IDENTIFY);
         let codes_url = format!("{base}{}", routes::CODES);
         let seniors = Arc::clone(seniors);
@@ -211,7 +217,7 @@ async fn issuance(
 
 async fn verification(
     client: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     token: &str,
     codes: &[String],
     settings: LoadSettings,
@@ -223,6 +229,10 @@ async fn verification(
     let mut tasks = Vec::new();
     for worker in 0..settings.concurrency {
         let client = client.clone();
+        let base = bases
+            .get(worker % bases.len().max(1))
+            .cloned()
+            .unwrap_or_default();
         let url = format!("{base}{}", routes::VERIFY);
         let token = token.to_owned();
         let codes = Arc::clone(&codes);
@@ -304,7 +314,7 @@ pub(crate) fn table(results: &[OpResult], settings: LoadSettings) -> Table {
         #[allow(clippy::cast_precision_loss)]
         let rps = p.count as f64 / result.elapsed.as_secs_f64().max(1e-9);
         table.row(vec![
-            result.backend.name().to_owned(),
+            result.backend.name(),
             result.name.to_owned(),
             p.count.to_string(),
             format!("{rps:.0}"),
@@ -316,8 +326,9 @@ pub(crate) fn table(results: &[OpResult], settings: LoadSettings) -> Table {
     table.note(format!(
         "{} concurrent clients per phase, {} s per phase, {} citizens; issuance = identify then \
          codes, one after the other per client (requests/s counts each call on its own row). \
-         The load generator (2 runtime workers) and the central (2 runtime workers) share the \
-         machine's cores. A PostgreSQL backend adds rows here.",
+         The load generator (2 runtime workers) and each central instance (2 runtime workers) \
+         share the machine's cores, with the PostgreSQL server where there is one; with two \
+         instances, half the clients talk to each.",
         settings.concurrency,
         settings.phase.as_secs(),
         settings.citizens

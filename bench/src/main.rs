@@ -53,6 +53,10 @@ struct Args {
     /// The kiosk binary for the screen benchmark (default: `kiosk` beside this program).
     #[arg(long)]
     kiosk_bin: Option<PathBuf>,
+    /// A PostgreSQL server for the load benchmark (an administrator's URL: it creates a fresh
+    /// database per run); without it the load benchmark measures SQLite only.
+    #[arg(long, env = "CENTRAL_TEST_POSTGRES")]
+    postgres: Option<String>,
     /// Run only these benchmarks (comma-separated: sessions, slips, load, drain, screen).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -105,7 +109,8 @@ fn run(args: &Args) -> Result<bool> {
             phase: Duration::from_secs(args.load_seconds.max(1)),
             citizens: args.citizens.max(args.concurrency).max(1),
         };
-        let result = load::run(settings).map(|results| load::table(&results, settings));
+        let result = load::run(settings, args.postgres.as_deref())
+            .map(|results| load::table(&results, settings));
         attempt("Central under concurrent load", result);
     }
     if args.wants("drain") {

@@ -91,7 +91,7 @@ pub(crate) fn run(
     );
 
     let display = Xvfb::start(&xvfb)?;
-    let central = Central::start(Backend::Sqlite, 1)?;
+    let central = Central::start(&Backend::Sqlite, 1)?;
     let certs = central.provision("K-SCREEN")?;
     let printer = PrinterSink::start()?;
     let mut kiosk = Vec::new();

@@ -41,7 +41,7 @@ pub(crate) struct SessionTimes {
 /// Runs `sessions` sessions (plus the warm-up).
 pub(crate) fn run(sessions: usize) -> Result<SessionTimes> {
     let total = sessions + WARM_UP;
-    let central = Central::start(Backend::Sqlite, 2)?;
+    let central = Central::start(&Backend::Sqlite, 2)?;
     progress(&format!("sessions: importing {total} citizens"));
     let seniors = people::seniors(total)?;
     central.import(&seniors)?;
