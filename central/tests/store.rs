@@ -16,21 +16,23 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Barrier};
 
 use central::model::{
-    CitizenId, CodeStatus, HeartbeatRecord, IssueInput, KioskRecord, NewCitizen, NewCode, Role,
-    SessionRecord, StoredPhoto, VerificationLogEntry,
+    CitizenId, CodeStatus, HeartbeatRecord, IssueInput, KioskRecord, NewCode, Role, SessionRecord,
+    VerificationLogEntry,
 };
 use central::store::{IssueError, Issued, Store, StoreError};
 use common::backend::{Raw, TestData, data_dir};
+use common::issuing::{
+    NOW, TODAY, add_citizen, citizen, id_number, input, input_on, request, sign_on,
+};
 use protocol::api::{
     Action, CodeId, Color, DeviceKind, DeviceReport, DeviceState, HeartbeatRequest, JournalEvent,
-    JournalKind, KioskConfig, PaperState, PrintFailure, RequestId, ServiceHours, StaffEntry,
-    VerifyResult,
+    JournalKind, KioskConfig, PaperState, PrintFailure, ServiceHours, StaffEntry, VerifyResult,
 };
 use protocol::rules::ActionRefused;
-use protocol::{Eligibility, IdNumber, IneligibleReason};
+use protocol::{Eligibility, IneligibleReason};
 use tempfile::TempDir;
 use time::macros::{date, datetime, time};
-use time::{Date, Duration, OffsetDateTime, Weekday};
+use time::{Duration, OffsetDateTime, Weekday};
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------------
@@ -60,61 +62,6 @@ fn open(db: &Db) -> Arc<dyn Store> {
     db.test_data.data.store().unwrap()
 }
 
-/// A valid 18-digit resident ID number with this birth date and sequence.
-fn id_number(birth: &str, seq: &str) -> IdNumber {
-    let first17 = format!("110105{birth}{seq}");
-    let check = protocol::idnumber::check_character(&first17).unwrap();
-    IdNumber::parse(&format!("{first17}{check}")).unwrap()
-}
-
-fn citizen(id_number: IdNumber, name: &str) -> NewCitizen {
-    NewCitizen {
-        id_number,
-        name: name.to_owned(),
-        photo: Some(StoredPhoto {
-            mime: "image/png".into(),
-            bytes: vec![0x89, b'P', b'N', b'G', 1, 2, 3],
-        }),
-        color: Color::Green,
-        realname_verified: true,
-    }
-}
-
-fn add_citizen(store: &dyn Store, seq: &str, name: &str) -> CitizenId {
-    store
-        .upsert_citizen(&citizen(id_number("19500101", seq), name))
-        .unwrap()
-}
-
-fn request() -> RequestId {
-    RequestId::new(Uuid::new_v4())
-}
-
-const TODAY: Date = date!(2025 - 03 - 14);
-const NOW: OffsetDateTime = datetime!(2025-03-14 09:26:53.25 +08:00);
-
-fn input(citizen: CitizenId, action: Action, request_id: RequestId) -> IssueInput {
-    input_on(citizen, action, request_id, TODAY, NOW)
-}
-
-fn input_on(
-    citizen: CitizenId,
-    action: Action,
-    request_id: RequestId,
-    today: Date,
-    now: OffsetDateTime,
-) -> IssueInput {
-    IssueInput {
-        request_id,
-        citizen,
-        action,
-        kiosk_id: "K001".into(),
-        shown_code: None,
-        today,
-        now,
-    }
-}
-
 /// The code a session identified now would be shown (active or lost), as the service records it.
 fn shown(store: &dyn Store, person: CitizenId) -> Option<CodeId> {
     store
@@ -131,19 +78,6 @@ fn reissue_now(store: &dyn Store, input: &IssueInput) -> IssueInput {
         input.shown_code = shown(store, input.citizen);
     }
     input
-}
-
-/// A stand-in for the issuer: a fresh random code id, validity from `today`.
-fn sign_on(today: Date) -> impl FnMut(u16) -> Result<NewCode, String> {
-    move |serial| {
-        Ok(NewCode {
-            code_id: CodeId::from_bytes(*Uuid::new_v4().as_bytes()),
-            kid: 1,
-            issued_on: today,
-            expires_on: today + Duration::days(179),
-            qr_text: format!("SSM1:TEST-{serial}"),
-        })
-    }
 }
 
 fn issue(store: &dyn Store, input: &IssueInput) -> Result<Issued, IssueError> {

@@ -21,22 +21,20 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Barrier};
 
-use central::model::{CitizenId, IssueInput, NewCitizen, NewCode, Role, StoredPhoto};
+use central::model::{IssueInput, Role};
 use central::store::postgres::PostgresStore;
 use central::store::{IssueError, Issued, Store, StoreError};
 use central::venues::{Decision, VenueApplication};
 use common::backend::{PgDatabase, admin_url_if_available};
-use protocol::api::{Action, CodeId, Color, JournalEvent, JournalKind, KioskConfig, RequestId};
+use common::issuing::{NOW, TODAY, add_citizen, input, request, sign_on};
+use protocol::api::{Action, CodeId, JournalEvent, JournalKind, KioskConfig};
 use protocol::rules::ActionRefused;
 use protocol::venue::VenueId;
-use protocol::{Eligibility, IdNumber, Uscc};
-use time::macros::{date, datetime};
-use time::{Date, Duration, OffsetDateTime};
+use protocol::{Eligibility, Uscc};
+use time::Duration;
 use uuid::Uuid;
 
 const THREADS: usize = 8;
-const TODAY: Date = date!(2025 - 03 - 14);
-const NOW: OffsetDateTime = datetime!(2025-03-14 09:26:53.25 +08:00);
 
 /// A fresh database and two stores on it: two service instances.
 struct Instances {
@@ -79,49 +77,8 @@ impl Instances {
     }
 }
 
-fn add_citizen(store: &dyn Store, seq: &str, name: &str) -> CitizenId {
-    let first17 = format!("31010119500101{seq}");
-    let check = protocol::idnumber::check_character(&first17).unwrap();
-    store
-        .upsert_citizen(&NewCitizen {
-            id_number: IdNumber::parse(&format!("{first17}{check}")).unwrap(),
-            name: name.to_owned(),
-            photo: Some(StoredPhoto {
-                mime: "image/png".into(),
-                bytes: vec![0x89, b'P', b'N', b'G'],
-            }),
-            color: Color::Green,
-            realname_verified: true,
-        })
-        .unwrap()
-}
-
-fn input(citizen: CitizenId, action: Action, request_id: RequestId) -> IssueInput {
-    IssueInput {
-        request_id,
-        citizen,
-        action,
-        kiosk_id: "K001".into(),
-        shown_code: None,
-        today: TODAY,
-        now: NOW,
-    }
-}
-
-fn request() -> RequestId {
-    RequestId::new(Uuid::new_v4())
-}
-
 fn issue(store: &dyn Store, input: &IssueInput) -> Result<Issued, IssueError> {
-    store.issue(input, &Eligibility::Eligible, &mut |serial| {
-        Ok(NewCode {
-            code_id: CodeId::from_bytes(*Uuid::new_v4().as_bytes()),
-            kid: 1,
-            issued_on: TODAY,
-            expires_on: TODAY + Duration::days(179),
-            qr_text: format!("SSM1:TEST-{serial}"),
-        })
-    })
+    store.issue(input, &Eligibility::Eligible, &mut sign_on(TODAY))
 }
 
 #[test]

@@ -8,70 +8,23 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Barrier;
 
-use central::model::{CitizenId, IssueInput, NewCitizen, NewCode, SessionRecord, StoredPhoto};
+use central::model::{CitizenId, SessionRecord};
 use central::store::sqlite::SqliteStore;
 use central::store::{IssueError, Issued, Store, StoreError};
-use protocol::api::{Action, CodeId, Color, RequestId};
-use protocol::{Eligibility, IdNumber};
-use time::macros::{date, datetime};
-use time::{Date, Duration, OffsetDateTime};
-use uuid::Uuid;
+use common::issuing::{NOW, TODAY, add_citizen, input, request, sign_on};
+use protocol::Eligibility;
+use protocol::api::Action;
 
 const THREADS: usize = 8;
-const TODAY: Date = date!(2025 - 03 - 14);
-const NOW: OffsetDateTime = datetime!(2025-03-14 09:26:53.25 +08:00);
 
 fn open(path: &Path) -> SqliteStore {
     SqliteStore::open(path).unwrap()
-}
-
-fn add_citizen(store: &SqliteStore, seq: &str, name: &str) -> CitizenId {
-    let first17 = format!("11010519500101{seq}");
-    let check = protocol::idnumber::check_character(&first17).unwrap();
-    store
-        .upsert_citizen(&NewCitizen {
-            id_number: IdNumber::parse(&format!("{first17}{check}")).unwrap(),
-            name: name.to_owned(),
-            photo: Some(StoredPhoto {
-                mime: "image/png".into(),
-                bytes: vec![0x89, b'P', b'N', b'G'],
-            }),
-            color: Color::Green,
-            realname_verified: true,
-        })
-        .unwrap()
-}
-
-fn request() -> RequestId {
-    RequestId::new(Uuid::new_v4())
-}
-
-fn input(citizen: CitizenId, action: Action, request_id: RequestId) -> IssueInput {
-    IssueInput {
-        request_id,
-        citizen,
-        action,
-        kiosk_id: "K001".into(),
-        shown_code: None,
-        today: TODAY,
-        now: NOW,
-    }
-}
-
-fn sign_on(today: Date) -> impl FnMut(u16) -> Result<NewCode, String> {
-    move |serial| {
-        Ok(NewCode {
-            code_id: CodeId::from_bytes(*Uuid::new_v4().as_bytes()),
-            kid: 1,
-            issued_on: today,
-            expires_on: today + Duration::days(179),
-            qr_text: format!("SSM1:TEST-{serial}"),
-        })
-    }
 }
 
 #[test]

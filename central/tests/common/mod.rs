@@ -6,6 +6,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod backend;
+pub mod issuing;
 
 use std::path::PathBuf;
 use std::sync::Arc;
