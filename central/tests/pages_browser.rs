@@ -345,7 +345,7 @@ async fn the_fleet_view_puts_a_help_request_on_top_and_highlights_stale_kiosks()
         &f.service.base,
         "/fleet",
         &f.operator,
-        "document.querySelector('table.fleet') !== null",
+        "document.readyState === 'complete' && document.querySelector('table.fleet') !== null",
     );
     let rows = b.eval(
         "[...document.querySelectorAll('tr[data-kiosk]')].map(r => ({
