@@ -61,6 +61,7 @@ fn a_kill_at_any_step_never_issues_twice_never_prints_unasked_and_loses_no_event
                 &["run-once", "--action", "apply", "--timeout", "90"],
             ),
             name,
+            &format!("killed at {name}"),
         );
         emulator.stop();
         pcscd::wait_until_empty(READER);

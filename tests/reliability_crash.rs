@@ -72,47 +72,6 @@ enum Plan {
     After(Duration),
 }
 
-/// Starts the kiosk with a pause point, waits until it says it paused there, and kills it with
-/// SIGKILL; panics with what it wrote if it never gets there.
-fn kill_at(command: &mut std::process::Command, point: Point, session: usize) {
-    use std::io::{BufRead, BufReader};
-    let mut child = command
-        .env("KIOSK_PAUSE_AT", point.as_str())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut seen = String::new();
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            seen.push_str(&line);
-            seen.push('\n');
-            if line.contains("kiosk: paused at") {
-                let _ = tx.send(seen.clone());
-            }
-        }
-        let _ = tx.send(seen);
-    });
-    let seen = rx.recv_timeout(Duration::from_secs(60));
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let seen = seen.unwrap_or_else(|_| {
-        let said = rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
-        panic!(
-            "session {session}: the kiosk never paused at {}; it said:\n{said}",
-            point.as_str()
-        )
-    });
-    assert!(
-        seen.contains(&format!("kiosk: paused at {}", point.as_str())),
-        "session {session}: the kiosk ended without pausing at {}:\n{seen}",
-        point.as_str()
-    );
-}
-
 /// Waits until no client holds the card on `reader` (pcscd has cleaned up after a client killed
 /// with the card in use).
 fn wait_until_released(reader: &str) {
@@ -247,7 +206,11 @@ fn random_sigkills_over_many_sessions_never_issue_twice_never_print_unasked_and_
             }
             Plan::At(point) => {
                 *plans.entry(point.as_str()).or_default() += 1;
-                kill_at(&mut run_once(), point, session);
+                support::kill_at(
+                    &mut run_once(),
+                    point.as_str(),
+                    &format!("session {session}"),
+                );
             }
             Plan::After(delay) => {
                 *plans.entry("timed").or_default() += 1;

@@ -289,8 +289,9 @@ pub fn run_kiosk(command: &mut Command) -> (Output, Value) {
 }
 
 /// Starts a kiosk command with a pause point; waits until it says it paused there, then kills it
-/// with SIGKILL. Returns everything it wrote on stderr.
-pub fn kill_at(command: &mut Command, point: &str) -> String {
+/// with SIGKILL. Returns everything it wrote on stderr. `context` (e.g. the session) starts
+/// every failure message.
+pub fn kill_at(command: &mut Command, point: &str, context: &str) -> String {
     use std::io::{BufRead, BufReader};
     let mut child: Child = command
         .env("KIOSK_PAUSE_AT", point)
@@ -315,10 +316,13 @@ pub fn kill_at(command: &mut Command, point: &str) -> String {
     let seen = rx.recv_timeout(Duration::from_secs(90));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let seen = seen.unwrap_or_else(|_| panic!("the kiosk never paused at {point}"));
+    let seen = seen.unwrap_or_else(|_| {
+        let said = rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+        panic!("{context}: the kiosk never paused at {point}; it said:\n{said}")
+    });
     assert!(
         seen.contains(&format!("kiosk: paused at {point}")),
-        "the kiosk ended without pausing at {point}:\n{seen}"
+        "{context}: the kiosk ended without pausing at {point}:\n{seen}"
     );
     seen
 }
