@@ -108,8 +108,11 @@ fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,iced_winit=warn,winit=warn,wgpu=warn")
     });
+    // Colours only on a terminal: under systemd the log goes to journald, which would store
+    // escape sequences as raw bytes.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -1,9 +1,12 @@
 //! The Debian packages: `packaging/build-deb --profile dev` builds them (into the target
 //! directory's `debian/`), then they are unpacked into a scratch root (`dpkg-deb -x` and `-e`) and
 //! checked: files, owners and modes, conffiles, maintainer scripts, dependencies, that the
-//! kiosk's binary carries no embedded central service, `systemd-analyze verify` on both units,
-//! and their `systemd-analyze security --offline=true` exposure (at most 4.0 for the kiosk, 2.5
-//! for the central; the numbers are printed).
+//! kiosk's binary carries no embedded central service, which paths the units may write,
+//! `systemd-analyze verify` on both units, and their `systemd-analyze security --offline=true`
+//! exposure (at most 4.0 for the kiosk, 2.5 for the central; the numbers are printed and the
+//! reports written to `debian/security-exposure.txt` in the target directory). As root (CI), dpkg
+//! then installs, upgrades, removes and purges both packages on a copy-on-write view of the
+//! machine (`tests/packaging/install-cycle`).
 //!
 //! Needs dpkg-deb and systemd-analyze (Debian packages dpkg and systemd; scripts/test installs
 //! them). The build takes a few minutes on a warm target directory; the tests of this file share
@@ -138,22 +141,13 @@ fn build() -> Packages {
         started.elapsed().as_secs_f64()
     ));
 
-    let debs = target.join("debian");
     let scratch = tempfile::tempdir().unwrap();
     let root = scratch.path().join("root");
     std::fs::create_dir_all(&root).unwrap();
     let mut control = BTreeMap::new();
     let mut listing = BTreeMap::new();
     for package in [KIOSK, CENTRAL] {
-        let deb = std::fs::read_dir(&debs)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&format!("{package}_")) && n.ends_with(".deb"))
-            })
-            .unwrap_or_else(|| panic!("no {package}_*.deb in {}", debs.display()));
+        let deb = deb_of(package);
         run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root));
         let area = scratch.path().join(format!("{package}.DEBIAN"));
         run(Command::new("dpkg-deb").arg("-e").arg(&deb).arg(&area));
@@ -214,6 +208,7 @@ fn the_kiosk_package_holds_its_files_with_the_right_modes() {
         "/usr/lib/systemd/system/ssm-kiosk.service",
         "/usr/lib/udev/rules.d/70-ssm-kiosk.rules",
         "/usr/lib/sysusers.d/ssm-kiosk.conf",
+        "/usr/lib/modules-load.d/ssm-kiosk.conf",
         "/etc/kiosk/kiosk.toml",
         "/etc/pam.d/ssm-kiosk",
         "/usr/share/ssm-kiosk/assets/fonts/NotoSansSC-Regular-subset.otf",
@@ -243,6 +238,21 @@ fn the_kiosk_package_holds_its_files_with_the_right_modes() {
     }
     let sysusers = read(&p.root.join("usr/lib/sysusers.d/ssm-kiosk.conf"));
     assert!(sysusers.contains("u ssm-kiosk "), "{sysusers}");
+    // The scanner's and printer's drivers load at boot, before the unit computes its device
+    // allow-list (which leaves out device classes whose driver is not loaded yet).
+    let modules = read(&p.root.join("usr/lib/modules-load.d/ssm-kiosk.conf"));
+    let listed: Vec<&str> = modules
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(listed, ["cdc_acm", "usbserial", "usblp"], "{modules}");
+    let unit = read(&p.root.join("usr/lib/systemd/system/ssm-kiosk.service"));
+    assert!(
+        unit.lines()
+            .any(|l| l.starts_with("After=") && l.contains("systemd-modules-load.service")),
+        "ssm-kiosk.service is not ordered after systemd-modules-load.service"
+    );
 
     let depends = control_field(KIOSK, "Depends");
     for dependency in ["pcscd", "cage", "libpam-systemd", "libc6"] {
@@ -503,8 +513,45 @@ fn the_units_pass_systemd_analyze_verify() {
     }
 }
 
-/// The overall exposure `systemd-analyze security --offline=true` gives a unit.
-fn exposure(unit: &str) -> f64 {
+/// The settings of a unit that make a path writable, as `key=value` lines.
+fn writable_settings(unit_text: &str) -> Vec<String> {
+    const WRITABLE: [&str; 7] = [
+        "ReadWritePaths=",
+        "ReadWriteDirectories=",
+        "StateDirectory=",
+        "CacheDirectory=",
+        "LogsDirectory=",
+        "RuntimeDirectory=",
+        "ConfigurationDirectory=",
+    ];
+    unit_text
+        .lines()
+        .map(str::trim)
+        .filter(|l| WRITABLE.iter().any(|key| l.starts_with(key)))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn only_the_data_directory_is_writable() {
+    let p = packages();
+    let kiosk = read(&p.root.join("usr/lib/systemd/system/ssm-kiosk.service"));
+    // The data directory, and /run/user for the seat session's runtime directory (cage's Wayland
+    // socket), which logind makes there with mode 0700.
+    assert_eq!(
+        writable_settings(&kiosk),
+        ["StateDirectory=kiosk", "ReadWritePaths=-/run/user"]
+    );
+    assert!(kiosk.lines().any(|l| l == "ProtectSystem=strict"));
+    assert!(kiosk.lines().any(|l| l == "ProtectHome=yes"));
+    let central = read(&p.root.join("usr/lib/systemd/system/ssm-central.service"));
+    assert_eq!(writable_settings(&central), ["StateDirectory=central"]);
+    assert!(central.lines().any(|l| l == "ProtectSystem=strict"));
+}
+
+/// The overall exposure `systemd-analyze security --offline=true` gives a unit, and the whole
+/// report.
+fn exposure(unit: &str) -> (f64, String) {
     let root = analysis_root();
     let output = Command::new("systemd-analyze")
         .args(["security", "--offline=true", "--no-pager"])
@@ -527,14 +574,27 @@ fn exposure(unit: &str) -> f64 {
         .next()
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap();
-    number.parse().unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    let level = number.parse().unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    (level, text.into_owned())
 }
 
 #[test]
 fn the_units_are_hardened() {
-    let kiosk = exposure("ssm-kiosk.service");
-    let central = exposure("ssm-central.service");
-    // The numbers, for the record.
+    let (kiosk, kiosk_report) = exposure("ssm-kiosk.service");
+    let (central, central_report) = exposure("ssm-central.service");
+    // The numbers, for the record: on standard error, and the whole reports next to the packages.
+    let record = target_dir().join("debian/security-exposure.txt");
+    let version = run(Command::new("systemd-analyze").arg("--version"));
+    let version = String::from_utf8_lossy(&version.stdout);
+    std::fs::write(
+        &record,
+        format!(
+            "{}\n\n# ssm-kiosk.service\n{kiosk_report}\n# ssm-central.service\n{central_report}",
+            version.lines().next().unwrap_or_default()
+        ),
+    )
+    .unwrap();
+    say(&format!("the reports are in {}", record.display()));
     say(&format!(
         "systemd-analyze security exposure: ssm-kiosk.service {kiosk:.1} (at most \
          {KIOSK_EXPOSURE_MAX:.1}), ssm-central.service {central:.1} (at most \
@@ -591,4 +651,76 @@ fn the_units_are_hardened() {
     );
     let defaults = read(&p.root.join("etc/default/ssm-central"));
     assert!(defaults.contains("LISTEN=0.0.0.0:8443"), "{defaults}");
+}
+
+/// The built `.deb` of a package.
+fn deb_of(package: &str) -> PathBuf {
+    let debs = target_dir().join("debian");
+    std::fs::read_dir(&debs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{package}_")) && n.ends_with(".deb"))
+        })
+        .unwrap_or_else(|| panic!("no {package}_*.deb in {}", debs.display()))
+}
+
+#[test]
+fn dpkg_upgrades_and_removal_keep_configuration_and_data_and_purge_deletes_them() {
+    let _ = packages();
+    // dpkg on a copy-on-write view of this machine needs root (mount namespaces, overlayfs).
+    let uid = run(Command::new("id").arg("-u"));
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root: the dpkg cycle must run there"
+        );
+        say("skipped the dpkg install cycle: it needs root (CI runs it)");
+        return;
+    }
+    need("unshare", "util-linux");
+    let output = Command::new("unshare")
+        .args(["--mount", "--propagation", "private"])
+        .arg(repo().join("tests/packaging/install-cycle"))
+        .arg(deb_of(KIOSK))
+        .arg(deb_of(CENTRAL))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the dpkg cycle failed ({}):\n{said}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let passed: Vec<&str> = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("ok: "))
+        .collect();
+    for (package, name, conffile) in [
+        (KIOSK, "kiosk", "/etc/kiosk/kiosk.toml"),
+        (CENTRAL, "central", "/etc/default/ssm-central"),
+    ] {
+        for check in [
+            format!("{package}: installed"),
+            format!("{package}: /var/lib/{name} belongs to {package}, mode 0700"),
+            format!("{package}: upgraded"),
+            format!("{package}: the upgrade keeps the edited {conffile}"),
+            format!("{package}: the upgrade keeps /var/lib/{name}"),
+            format!("{package}: removal keeps the edited {conffile}"),
+            format!("{package}: removal keeps /var/lib/{name}"),
+            format!("{package}: removal keeps the user"),
+            format!("{package}: purge deletes {conffile}"),
+            format!("{package}: purge deletes /var/lib/{name}"),
+            format!("{package}: purge deletes the user and the group"),
+        ] {
+            assert!(
+                passed.contains(&check.as_str()),
+                "not checked: {check}\n{said}"
+            );
+        }
+    }
+    assert!(passed.contains(&"ssm-kiosk: /etc/kiosk is root:ssm-kiosk, mode 0750"));
 }
