@@ -2,8 +2,8 @@
 //! TLS, the vpcd reader through pcscd, a socat pseudo-terminal as the scanner, the TCP printer
 //! emulator) every line says ok and the exit status is 0; on broken ones (a misspelt key, a
 //! missing certificate file, a private key that does not parse, the central down, the printer
-//! unreachable or out of paper, the scanner unplugged) the one line concerned says what is wrong
-//! and what to do, and the exit status is not 0.
+//! unreachable or out of paper, the scanner unplugged, a reader PC/SC does not list) the one line
+//! concerned says what is wrong and what to do, and the exit status is not 0.
 
 // A test fails by panicking, helpers included.
 #![allow(
@@ -445,5 +445,27 @@ fn a_missing_scanner_port_is_a_problem() {
         "{line}"
     );
     assert!(line.contains("plug in the scanner"), "{line}");
+    assert_eq!(run.problems().len(), 1, "{}", run.shown());
+}
+
+#[test]
+fn a_reader_that_is_not_listed_is_named_with_the_ones_that_are() {
+    let _pcscd = pcscd::Pcscd::ensure(READER);
+    let dir = tempfile::tempdir().unwrap();
+    let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
+    let setup = Setup {
+        idcard: "backend = \"pcsc\"\nreader = \"No Such Reader\"".to_owned(),
+        ..base(&printer)
+    };
+    let run = check_config(&setup.write(dir.path(), "wrong-reader"));
+    assert!(!run.success, "{}", run.shown());
+    let line = run.line("idcard");
+    assert!(line.starts_with("problem "), "{line}");
+    assert!(line.contains("No Such Reader"), "{line}");
+    assert!(
+        line.contains(READER),
+        "the listed readers are named: {line}"
+    );
+    assert!(line.contains("set [devices.idcard] reader"), "{line}");
     assert_eq!(run.problems().len(), 1, "{}", run.shown());
 }
