@@ -30,12 +30,16 @@ use ui_support::*;
 /// The folder the pictures live in.
 const FOLDER: &str = "docs/screens";
 
+/// An operator's notice from the central's config (`central set-notice`).
+const NOTICE: &str = "3月15日（周六）9:00-12:00 系统维护，暂停服务。";
+
 fn frame(screen: Screen) -> Frame {
     Frame {
         screen,
         countdown: None,
         help_requested: false,
         staff: None,
+        notice: None,
     }
 }
 
@@ -178,6 +182,16 @@ fn pictures() -> Vec<(&'static str, Frame, Lang)> {
             frame(Screen::Home {
                 notice_offline: false,
             }),
+            Zh,
+        ),
+        (
+            "01b-home-notice",
+            Frame {
+                notice: Some(NOTICE.to_owned()),
+                ..frame(Screen::Home {
+                    notice_offline: false,
+                })
+            },
             Zh,
         ),
         (
@@ -372,7 +386,18 @@ fn no_text_a_resident_sees_is_smaller_than_body_text() {
         };
         (name, frame, lang)
     });
-    for (name, frame, lang) in pictures().into_iter().chain(with_help) {
+    // The longest notice an operator can set, beside the unreachable notice, in both languages.
+    let longest = |lang| {
+        let frame = Frame {
+            notice: Some("系统维护".repeat(central::admin::NOTICE_MAX_CHARS / 4)),
+            ..frame(Screen::Home {
+                notice_offline: true,
+            })
+        };
+        ("home-longest-notice", frame, lang)
+    };
+    let extra = [longest(Lang::Zh), longest(Lang::En)];
+    for (name, frame, lang) in pictures().into_iter().chain(with_help).chain(extra) {
         let mut kiosk = Kiosk::new(Frame::default());
         if lang == Lang::En {
             let _ = kiosk.update(Message::Home(

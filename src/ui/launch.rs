@@ -28,6 +28,7 @@ impl From<&Snapshot> for Frame {
             countdown: snapshot.countdown,
             help_requested: snapshot.help_requested,
             staff: snapshot.staff.clone().map(Box::new),
+            notice: snapshot.notice.clone(),
         }
     }
 }

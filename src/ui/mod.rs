@@ -74,6 +74,8 @@ pub struct Frame {
     /// Staff maintenance mode (its card prompt, PIN keypad, lockout notice or pages), while it
     /// shows: the screens then draw it instead of [`Frame::screen`].
     pub staff: Option<Box<StaffView>>,
+    /// The notice from the central's config, shown on home as the operator wrote it.
+    pub notice: Option<String>,
 }
 
 impl Frame {
@@ -84,6 +86,7 @@ impl Frame {
             countdown: flow.countdown(now),
             help_requested: flow.help_requested(),
             staff: None,
+            notice: None,
         }
     }
 }
@@ -97,6 +100,7 @@ impl Default for Frame {
             countdown: None,
             help_requested: false,
             staff: None,
+            notice: None,
         }
     }
 }
