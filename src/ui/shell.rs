@@ -2,7 +2,9 @@
 //! that leaves the app) and, while devices are simulated, the simulator panel in a second
 //! window; the bundled CJK font as the default font; frames from the engine as a subscription;
 //! touches back to the engine as [`Press`]es (a resident's button or a staff button); the timer
-//! of the hidden corner while it is held.
+//! of the hidden corner while it is held. SIGTERM (systemd stopping the unit) quits as closing
+//! the development window does, so that the engine stops and the core hands what is left to the
+//! central before the process exits.
 //!
 //! Where there is no display, [`run`] says so in one plain line ([`NO_DISPLAY`]) instead of
 //! starting.
@@ -103,7 +105,7 @@ enum ShellMessage {
     Resized(window::Id, Size),
     /// A window was closed.
     Closed(window::Id),
-    /// Esc in development mode.
+    /// Esc in development mode, or SIGTERM.
     Quit,
     /// Nothing to do (a window opened).
     Nothing,
@@ -213,6 +215,7 @@ impl Shell {
         let mut subscriptions = vec![
             window::resize_events().map(|(id, size)| ShellMessage::Resized(id, size)),
             window::close_events().map(ShellMessage::Closed),
+            Subscription::run(terminate_requests),
         ];
         if let Some(feed) = &self.feed {
             subscriptions.push(
@@ -243,6 +246,25 @@ impl Shell {
         }
         Subscription::batch(subscriptions)
     }
+}
+
+/// SIGTERM, as [`ShellMessage::Quit`] (on iced's Tokio runtime). Without a signal handler the
+/// stream waits for ever and SIGTERM keeps its default action.
+fn terminate_requests() -> impl Stream<Item = ShellMessage> {
+    use tokio::signal::unix::{SignalKind, signal};
+    stream::unfold((), |()| async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+                tracing::info!("SIGTERM: closing the screens");
+                Some((ShellMessage::Quit, ()))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch SIGTERM");
+                std::future::pending().await
+            }
+        }
+    })
 }
 
 fn main_window(mode: Mode) -> window::Settings {
