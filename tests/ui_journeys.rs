@@ -6,7 +6,7 @@
 mod ui_support;
 
 use kiosk::flow::{Button, CentralFailure, Effect, FlowError, Input, Screen, Unavailable};
-use protocol::api::{Action, CodeState, ErrorCode, PrintFailure};
+use protocol::api::{Action, CodeState, ErrorCode, JournalKind, PrintFailure};
 use protocol::eligibility::IneligibleReason;
 use protocol::rules::Offer;
 use ui_support::*;
@@ -165,10 +165,15 @@ fn wrong_data_sends_the_resident_to_the_staff() {
     rig.sees("本次没有打印离线码。");
     rig.does_not_see(NAME);
     rig.does_not_see("工作人员马上就到");
+    // The request is recorded in the journal.
+    let journaled = |kind: JournalKind| move |e: &Effect| matches!(e, Effect::Journal { kind: k, .. } if *k == kind);
+    assert_eq!(rig.count(journaled(JournalKind::WrongDataReported)), 1);
+    assert_eq!(rig.count(journaled(JournalKind::HelpRequested)), 0);
 
     rig.touch("呼叫工作人员");
     assert_eq!(rig.pressed.last(), Some(&Button::CallStaff));
     assert_eq!(rig.count(|e| matches!(e, Effect::HelpRequested)), 1);
+    assert_eq!(rig.count(journaled(JournalKind::HelpRequested)), 1);
     rig.sees("工作人员马上就到");
     // Pressing again asks nothing more.
     rig.touch("呼叫工作人员");
