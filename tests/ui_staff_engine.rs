@@ -101,7 +101,11 @@ backend = "simulated"
             printer: handle.sim.printer.clone(),
         };
         let switch = kiosk::ui::launch::central_switch(&core, runtime.handle()).unwrap();
-        let panel = SimPanel::new(devices, None).unwrap().with_central(switch);
+        // As the kiosk's launch builds it on the demo: one card per demo citizen.
+        let panel = SimPanel::new(devices, None)
+            .unwrap()
+            .with_central(switch)
+            .with_cards(sim_panel::demo_citizen_cards());
         let kiosk = Kiosk::new(Frame::from(&*handle.snapshots.borrow()));
         Live {
             runtime,
@@ -369,5 +373,60 @@ fn a_notice_the_operator_sets_shows_on_home() {
         std::thread::sleep(Duration::from_millis(50));
     }
     live.wait_for("随申码离线服务");
+    live.stop();
+}
+
+/// The words on the simulator panel.
+fn panel_texts(panel: &SimPanel) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut ui = Simulator::with_size(
+        ui_support::settings(),
+        Size::new(620.0, 920.0),
+        panel.view(),
+    );
+    let _ = ui.find(|candidate: iced_test::selector::Candidate<'_>| {
+        if let iced_test::selector::Candidate::Text { content, .. } = candidate {
+            found.push(content.to_owned());
+        }
+        None::<()>
+    });
+    found
+}
+
+#[test]
+fn every_demo_citizen_has_a_card_on_the_panel_and_each_plays_its_journey() {
+    let people = central::demo::demo_citizens();
+    let cards = sim_panel::demo_citizen_cards();
+    assert_eq!(cards.len(), people.len());
+    for (person, card) in people.iter().zip(&cards) {
+        assert_eq!(card.id_number, person.citizen.id_number);
+        assert_eq!(card.birth_date, person.citizen.id_number.birth_date());
+    }
+
+    let mut live = Live::start();
+    let texts = panel_texts(&live.panel);
+    for card in &cards {
+        let label = format!("放置 {}", card.name);
+        assert!(
+            texts.contains(&label),
+            "no {label:?} on the panel: {texts:?}"
+        );
+    }
+    live.wait_for("随申码离线服务");
+    // Cards that only the panel's per-citizen cards have: the active code (补领), the lost one,
+    // no photo, not verified.
+    let journeys = [
+        ("张桂兰", "补领离线码"),
+        ("刘志强", "补领离线码"),
+        ("陈玉珍", "一网通办照片库中没有您的照片。"),
+        ("杨国华", "您的身份还没有通过实名认证。"),
+    ];
+    for (name, shown) in journeys {
+        live.touch_panel(&format!("放置 {name}"));
+        live.wait_for(shown);
+        live.touch("返回首页");
+        live.wait_for("随申码离线服务");
+        live.touch_panel("移走身份证");
+    }
     live.stop();
 }
