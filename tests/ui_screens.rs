@@ -1,8 +1,8 @@
 //! Pictures of every screen (the residents' and the hall staff's maintenance screens), rendered
 //! headless (iced_test, tiny-skia) at 1920x1080 with the bundled font, and compared with the
-//! ones checked into `docs/screens/`. A missing picture is written (and the test passes); to
-//! redraw them all after changing the screens, run with `KIOSK_UPDATE_SCREENS=1`, look at them,
-//! and commit them.
+//! ones checked into `docs/screens/`. A missing picture is written (and the test passes), except
+//! under CI (`CI=true`), where a missing picture fails the test; to redraw them all after
+//! changing the screens, run with `KIOSK_UPDATE_SCREENS=1`, look at them, and commit them.
 
 #![allow(
     clippy::panic,
@@ -309,10 +309,22 @@ fn update_requested() -> bool {
     std::env::var_os("KIOSK_UPDATE_SCREENS").is_some_and(|v| !v.is_empty())
 }
 
+/// Whether this runs under CI, where every picture must already be checked in.
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
 fn check(name: &str, snapshot: iced_test::simulator::Snapshot) -> Result<(), iced_test::Error> {
     let base = std::path::Path::new(FOLDER).join(name);
+    let file = base.with_file_name(format!("{name}-tiny-skia.png"));
     if update_requested() {
-        let _ = std::fs::remove_file(base.with_file_name(format!("{name}-tiny-skia.png")));
+        let _ = std::fs::remove_file(&file);
+    } else {
+        assert!(
+            file.exists() || !under_ci(),
+            "{} is missing: draw it with KIOSK_UPDATE_SCREENS=1 outside CI, look at it, and commit it",
+            file.display()
+        );
     }
     assert!(
         snapshot.matches_image(&base)?,
@@ -364,12 +376,34 @@ fn the_simulator_panel_looks_as_pictured() {
 
 #[test]
 fn the_picture_list_names_every_file() {
-    // docs/screens/README.md lists the pictures: keep it in step with this test.
+    // docs/screens/README.md shows the pictures: keep it in step with this test.
     let readme = std::fs::read_to_string(format!("{FOLDER}/README.md")).unwrap();
     for (name, _, _) in pictures() {
         assert!(
             readme.contains(&format!("{name}-tiny-skia.png")),
             "{name} is not listed"
+        );
+    }
+    // Every picture in the folder (the central's pages' too) is shown as an image with a
+    // caption: a line of its own before the image.
+    let lines: Vec<&str> = readme.lines().collect();
+    for entry in std::fs::read_dir(FOLDER).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        if !file.ends_with(".png") {
+            continue;
+        }
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("![") && l.ends_with(&format!("]({file})")))
+            .unwrap_or_else(|| panic!("{file} is not shown as an image"));
+        let image = lines[at];
+        assert!(
+            image.len() > format!("![]({file})").len(),
+            "{file} has no alt text"
+        );
+        assert!(
+            at >= 2 && lines[at - 1].is_empty() && !lines[at - 2].trim().is_empty(),
+            "{file} has no caption above it"
         );
     }
     assert!(readme.contains("25-simulator-panel-tiny-skia.png"));
