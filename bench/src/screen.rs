@@ -39,7 +39,7 @@ use crate::report::{Percentiles, Table, mib, ms, progress};
 /// The repository's `kiosk.toml` (simulated devices, embedded central), for the demo kiosk.
 const DEMO_CONFIG: &str = include_str!("../../kiosk.toml");
 /// The bundled font, served to Chromium so that both draw the same glyphs.
-const FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Regular-subset.otf");
+const FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Regular-cjk.otf");
 /// How long after the first frame memory is read.
 const SETTLE: Duration = Duration::from_secs(3);
 /// Longest wait for a first frame.

@@ -37,8 +37,10 @@ pub use app::{Kiosk, Message};
 pub use text::{Lang, Text};
 pub use theme::Scale;
 
-/// The bundled CJK font (a subset of Noto Sans CJK SC: ASCII, GB2312 and CJK punctuation).
-pub const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Regular-subset.otf");
+/// The bundled CJK font (a subset of Noto Sans CJK SC: ASCII, GB2312, the CJK Unified
+/// Ideographs with Extension A, and CJK punctuation): the slip renderer's, so that the binary
+/// holds one copy.
+pub use printer::render::FONT_BYTES;
 
 /// The bundled font's family, the screens' default font.
 pub const FONT: Font = Font::with_name("Noto Sans CJK SC");
