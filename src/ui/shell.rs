@@ -235,7 +235,7 @@ impl Shell {
                     ShellMessage::Kiosk(app::Message::Corner(corner::Message::Tick(at)))
                 }));
         }
-        if self.mode == Mode::Windowed {
+        if quits_on_escape(self.mode) {
             subscriptions.push(keyboard::listen().filter_map(|event| match event {
                 keyboard::Event::KeyPressed {
                     key: keyboard::Key::Named(keyboard::key::Named::Escape),
@@ -265,6 +265,11 @@ fn terminate_requests() -> impl Stream<Item = ShellMessage> {
             }
         }
     })
+}
+
+/// Whether Esc quits: in development only; in production no key leaves the app.
+fn quits_on_escape(mode: Mode) -> bool {
+    mode == Mode::Windowed
 }
 
 fn main_window(mode: Mode) -> window::Settings {
@@ -323,5 +328,33 @@ impl Feed {
             let frame = receiver.borrow_and_update().clone();
             Some((frame, receiver))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_production_window_is_fullscreen_undecorated_and_cannot_be_closed() {
+        let window = main_window(Mode::Kiosk);
+        assert!(window.fullscreen);
+        assert!(!window.decorations);
+        assert!(!window.closeable);
+        assert!(!window.exit_on_close_request);
+        assert!(!window.resizable);
+        assert!(!window.minimizable);
+        assert_eq!(window.size, Size::new(1920.0, 1080.0));
+        // Development: an ordinary window that closes.
+        let window = main_window(Mode::Windowed);
+        assert!(!window.fullscreen);
+        assert!(window.decorations);
+        assert!(window.exit_on_close_request);
+    }
+
+    #[test]
+    fn only_development_quits_on_escape() {
+        assert!(!quits_on_escape(Mode::Kiosk));
+        assert!(quits_on_escape(Mode::Windowed));
     }
 }
