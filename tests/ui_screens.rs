@@ -482,6 +482,34 @@ fn no_text_a_resident_sees_is_smaller_than_body_text() {
 }
 
 #[test]
+fn back_to_start_is_on_every_residents_screen_but_home_and_out_of_service() {
+    // Home needs none, and 暂停服务 stands in for home while no session can start: there is
+    // nowhere to go back to (the screen would only show itself again).
+    let mut checked = 0;
+    for (name, frame, lang) in pictures() {
+        if frame.staff.is_some() {
+            continue;
+        }
+        let lobby = matches!(
+            frame.screen,
+            Screen::Home { .. } | Screen::OutOfService { .. }
+        );
+        let mut kiosk = Kiosk::new(Frame::default());
+        if lang == Lang::En {
+            let _ = kiosk.update(Message::Home(
+                kiosk::ui::screens::home::Message::ToggleLanguage,
+            ));
+        }
+        let _ = kiosk.update(Message::Frame(Box::new(frame)));
+        let label = kiosk::ui::Text::GoHome.get(lang);
+        let mut ui = Simulator::with_size(settings(), Size::new(1920.0, 1080.0), kiosk.view());
+        assert_eq!(ui.find(label).is_ok(), !lobby, "{name}: {label}");
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked}");
+}
+
+#[test]
 fn staff_touch_targets_stay_clear_of_the_simulator_panel() {
     // On a fullscreen demo the simulator panel covers the top right of the screen: every button
     // of a maintenance screen is left of it or in the footer.
