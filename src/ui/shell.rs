@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use super::app::{self, Kiosk};
 use super::screens::printing;
 use super::sim_panel::{self, SimPanel};
-use super::{FONT, FONT_BYTES, Frame, Press, corner, cursor};
+use super::{FONT, FONT_BYTES, Frame, Press, Text, corner, cursor};
 
 /// What the kiosk says, in one line, when there is no display to show the screens on.
 pub const NO_DISPLAY: &str = "no display to show the screens on (neither DISPLAY nor WAYLAND_DISPLAY is set): run a session without a screen with `kiosk run-once`, or start a virtual display first (`Xvfb :99 -screen 0 1920x1080x24 &` then `DISPLAY=:99 kiosk`)";
@@ -160,12 +160,15 @@ impl Shell {
         }
     }
 
+    /// The window titles, from the message table (in Chinese: a window manager, if any, shows
+    /// them; residents never see them).
     fn title(&self, window: window::Id) -> String {
-        if self.sim.as_ref().is_some_and(|(id, _)| *id == window) {
-            "设备模拟面板".to_owned()
+        let text = if self.sim.as_ref().is_some_and(|(id, _)| *id == window) {
+            Text::SimTitle
         } else {
-            "随申码离线服务".to_owned()
-        }
+            Text::WindowTitle
+        };
+        text.zh().to_owned()
     }
 
     fn update(&mut self, message: ShellMessage) -> Task<ShellMessage> {
