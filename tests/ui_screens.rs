@@ -509,6 +509,123 @@ fn back_to_start_is_on_every_residents_screen_but_home_and_out_of_service() {
     assert!(checked > 20, "{checked}");
 }
 
+/// Whether `outer` holds `inner` (half a pixel of slack).
+fn holds(outer: &iced::Rectangle, inner: &iced::Rectangle) -> bool {
+    outer.x <= inner.x + 0.5
+        && outer.y <= inner.y + 0.5
+        && outer.x + outer.width + 0.5 >= inner.x + inner.width
+        && outer.y + outer.height + 0.5 >= inner.y + inner.height
+}
+
+/// The space between two rectangles that do not overlap (0 if they do).
+fn gap(a: &iced::Rectangle, b: &iced::Rectangle) -> f32 {
+    let dx = (b.x - (a.x + a.width)).max(a.x - (b.x + b.width));
+    let dy = (b.y - (a.y + a.height)).max(a.y - (b.y + b.height));
+    dx.max(dy).max(0.0)
+}
+
+#[test]
+fn headings_and_buttons_keep_their_sizes_on_every_residents_screen() {
+    // Measured on the drawn screens at 1920x1080, not only as theme constants: the screen's
+    // heading (its first text below the header) is at least 56 px, every button at least
+    // 120 px tall and at least 24 px from the next.
+    use kiosk::ui::Text as T;
+    use kiosk::ui::theme::{HEADER_HEIGHT, rules};
+    let labels = [
+        T::Start,
+        T::OtherLanguage,
+        T::LoginCard,
+        T::LoginSuishen,
+        T::Apply,
+        T::Reissue,
+        T::WrongData,
+        T::Retry,
+        T::Reprint,
+        T::GoHome,
+        T::CallStaff,
+        T::Continue,
+    ];
+    let mut buttons_seen = 0;
+    for (name, frame, lang) in pictures() {
+        if frame.staff.is_some() {
+            continue;
+        }
+        let dialog = frame.countdown.is_some();
+        let mut kiosk = Kiosk::new(Frame::default());
+        if lang == Lang::En {
+            let _ = kiosk.update(Message::Home(
+                kiosk::ui::screens::home::Message::ToggleLanguage,
+            ));
+        }
+        let _ = kiosk.update(Message::Frame(Box::new(frame)));
+        let mut texts = Vec::new();
+        let mut containers = Vec::new();
+        let mut ui = Simulator::with_size(settings(), Size::new(1920.0, 1080.0), kiosk.view());
+        let _ = ui.find(|candidate: iced_test::selector::Candidate<'_>| {
+            use iced_test::selector::Candidate;
+            match candidate {
+                Candidate::Text {
+                    content, bounds, ..
+                } => texts.push((content.to_owned(), bounds)),
+                Candidate::Container { bounds, .. } => containers.push(bounds),
+                _ => {}
+            }
+            None::<()>
+        });
+
+        if !dialog {
+            let (heading, bounds) = texts
+                .iter()
+                .filter(|(_, b)| b.y >= HEADER_HEIGHT)
+                .min_by(|(_, a), (_, b)| a.y.total_cmp(&b.y))
+                .unwrap_or_else(|| panic!("{name}: no text below the header"));
+            assert!(
+                bounds.height >= rules::MIN_HEADING * 1.3 - 0.5,
+                "{name}: the heading {heading:?} is {} px high",
+                bounds.height
+            );
+        }
+
+        // A button is the smallest container around its label with room above it (the button's
+        // padding, or the centring of a label with a hint under it; the column holding label and
+        // hint starts where the label does).
+        let buttons: Vec<(&str, iced::Rectangle)> = texts
+            .iter()
+            .filter(|(content, _)| labels.iter().any(|l| l.get(lang) == content))
+            .map(|(content, label)| {
+                let button = containers
+                    .iter()
+                    .filter(|c| holds(c, label) && c.y < label.y - 0.5)
+                    .min_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
+                    .unwrap_or_else(|| panic!("{name}: {content:?} is in no button"));
+                (content.as_str(), *button)
+            })
+            .collect();
+        assert!(!buttons.is_empty(), "{name}: no button");
+        for (label, bounds) in &buttons {
+            assert!(
+                bounds.height >= rules::MIN_TARGET - 0.5,
+                "{name}: {label:?} is {} px tall",
+                bounds.height
+            );
+        }
+        // Under the idle dialog the page's buttons are covered (and cannot be touched).
+        if !dialog {
+            for (i, (a, bounds_a)) in buttons.iter().enumerate() {
+                for (b, bounds_b) in buttons.iter().skip(i + 1) {
+                    assert!(
+                        gap(bounds_a, bounds_b) >= rules::MIN_TARGET_GAP - 0.5,
+                        "{name}: {a:?} and {b:?} are {} px apart",
+                        gap(bounds_a, bounds_b)
+                    );
+                }
+            }
+        }
+        buttons_seen += buttons.len();
+    }
+    assert!(buttons_seen > 40, "{buttons_seen}");
+}
+
 #[test]
 fn staff_touch_targets_stay_clear_of_the_simulator_panel() {
     // On a fullscreen demo the simulator panel covers the top right of the screen: every button
