@@ -8,6 +8,7 @@
 //! wait polls with a generous limit. Xvfb and xwininfo come with `scripts/test`'s packages
 //! (`xvfb`, `x11-utils`); without them the test fails and says so.
 
+#![cfg(feature = "embedded-central")]
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
