@@ -15,9 +15,10 @@ RUN_PACKAGES=(libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxrender1 libxex
 # poppler-utils (renders the venue poster PDF so that zbarimg can read its QR back), and for the
 # packaging test dpkg-deb and dpkg-shlibdeps (dpkg-dev), systemd-analyze (systemd), and PostgreSQL
 # (the central's store tests run a second time against a throwaway cluster, see
-# start_test_postgres).
+# start_test_postgres), and a virtual X display with xwininfo (x11-utils) for the test that
+# starts the kiosk's screens for real (tests/ui_xvfb.rs).
 TEST_PACKAGES=(pcscd vsmartcard-vpcd socat zbar-tools chromium fonts-noto-cjk poppler-utils dpkg-dev
-  systemd postgresql)
+  systemd postgresql xvfb x11-utils)
 # The Python packages the tests use (an independent SM2 implementation for the cross-check;
 # Schemathesis, which fuzzes the central's API from its OpenAPI document).
 PYTHON_PACKAGES=(gmssl==3.2.2 schemathesis==4.32.5)

@@ -91,6 +91,11 @@ pub struct Snapshot {
     /// Staff maintenance mode, while it (or its card prompt, PIN keypad or lockout notice)
     /// shows: the screens then render this instead of [`Snapshot::screen`].
     pub staff: Option<StaffView>,
+    /// The notice for the home screen from the central's config, if it sets one.
+    pub notice: Option<String>,
+    /// How long the flow waits without input before the idle dialog (the central's config may
+    /// change it).
+    pub idle_timeout: Duration,
 }
 
 /// The central config last pulled, cached in the data directory.
@@ -379,6 +384,8 @@ impl Engine {
             session: None,
             last_printed: None,
             staff: None,
+            notice: None,
+            idle_timeout: Duration::from_millis(flow.timeouts().idle_ms),
         };
         let (snapshots_tx, snapshots) = watch::channel(snapshot);
         let handle = EngineHandle {
@@ -490,6 +497,8 @@ impl Engine {
             session: self.flow.session(),
             last_printed: self.last_printed.clone(),
             staff,
+            notice: self.sync.state().config.and_then(|c| c.notice),
+            idle_timeout: Duration::from_millis(self.flow.timeouts().idle_ms),
         };
         lock(&self.status).active_session = snapshot.session.map(|s| s.0);
         self.snapshots.send_replace(snapshot);

@@ -1,6 +1,7 @@
 //! Hall-staff maintenance mode through the real engine: a staff card and PIN open it, its pages
 //! and actions work on the real parts, every staff action reaches the central's journal, and
-//! residents see what staff decide (out of service, help cleared).
+//! residents see what staff decide (out of service, help cleared). A resident's 呼叫工作人员
+//! reaches the central at once, not with the next regular heartbeat.
 //!
 //! Real parts: the central over HTTPS with mutual TLS (in this process, its own runtime), the
 //! staff list enrolled with `central::admin::add_staff` and pulled by the kiosk, the TCP printer
@@ -489,6 +490,51 @@ fn staff_enter_with_card_and_pin_and_every_action_reaches_the_central() {
     let text = serde_json::to_string(&journal).unwrap();
     assert!(!text.contains(STAFF_ID) && !text.contains(STAFF_NAME));
     assert!(!text.contains(PIN), "{text}");
+    assert!(kiosk.stop());
+}
+
+#[test]
+fn a_help_request_reaches_the_central_at_once_not_with_the_next_heartbeat() {
+    const K: &str = "K-HELP";
+    let setup = Setup::new(K);
+    // The longest heartbeat interval the config allows, and uploads as rare as it allows: only
+    // the immediate round the help request asks for can bring it to the central in time.
+    let text = std::fs::read_to_string(&setup.config).unwrap();
+    let rare = text.replace(
+        "heartbeat_seconds = 2\nupload_seconds = 1",
+        "heartbeat_seconds = 120\nupload_seconds = 3600",
+    );
+    assert_ne!(rare, text);
+    std::fs::write(&setup.config, rare).unwrap();
+    let kiosk = Kiosk::start(&setup.config);
+    // The first round (heartbeat, config) is behind us: the next regular one is 120 s away.
+    kiosk.wait_for_central_config();
+    setup.wait_heartbeat(K, "the first heartbeat", |h| h.help_requested_at.is_none());
+    assert!(
+        !setup
+            .central_journal(K)
+            .iter()
+            .any(|(kind, _)| kind == "help_requested")
+    );
+
+    kiosk.handle.press(Button::CallStaff);
+    kiosk.wait("the help request", |s| s.help_requested);
+    // Well within the interval (the wait gives up after 20 s of the 120): the heartbeat carries
+    // the request, and the help_requested event is in the central's journal.
+    setup.wait_heartbeat(K, "the help request", |h| h.help_requested_at.is_some());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !setup
+        .central_journal(K)
+        .iter()
+        .any(|(kind, _)| kind == "help_requested")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no help_requested event at the central: {:?}",
+            setup.central_journal(K)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     assert!(kiosk.stop());
 }
 

@@ -6,7 +6,7 @@
 mod ui_support;
 
 use kiosk::flow::{Button, CentralFailure, Effect, FlowError, Input, Screen, Unavailable};
-use protocol::api::{Action, CodeState, ErrorCode, PrintFailure};
+use protocol::api::{Action, CodeState, ErrorCode, JournalKind, PrintFailure};
 use protocol::eligibility::IneligibleReason;
 use protocol::rules::Offer;
 use ui_support::*;
@@ -165,10 +165,15 @@ fn wrong_data_sends_the_resident_to_the_staff() {
     rig.sees("本次没有打印离线码。");
     rig.does_not_see(NAME);
     rig.does_not_see("工作人员马上就到");
+    // The request is recorded in the journal.
+    let journaled = |kind: JournalKind| move |e: &Effect| matches!(e, Effect::Journal { kind: k, .. } if *k == kind);
+    assert_eq!(rig.count(journaled(JournalKind::WrongDataReported)), 1);
+    assert_eq!(rig.count(journaled(JournalKind::HelpRequested)), 0);
 
     rig.touch("呼叫工作人员");
     assert_eq!(rig.pressed.last(), Some(&Button::CallStaff));
     assert_eq!(rig.count(|e| matches!(e, Effect::HelpRequested)), 1);
+    assert_eq!(rig.count(journaled(JournalKind::HelpRequested)), 1);
     rig.sees("工作人员马上就到");
     // Pressing again asks nothing more.
     rig.touch("呼叫工作人员");
@@ -316,6 +321,7 @@ fn every_error_is_said_in_plain_words() {
                 countdown: None,
                 help_requested: false,
                 staff: None,
+                notice: None,
             };
             let kiosk = kiosk::ui::Kiosk::new(frame);
             let texts = texts_of(&kiosk);
@@ -337,6 +343,69 @@ fn every_error_is_said_in_plain_words() {
             }
         }
     }
+}
+
+#[test]
+fn home_shows_the_centrals_notice_as_written_in_both_languages() {
+    let notice = "3月15日（周六）9:00-12:00 系统维护，暂停服务。";
+    let home = |notice: Option<&str>, notice_offline| kiosk::ui::Frame {
+        notice: notice.map(str::to_owned),
+        ..kiosk::ui::Frame {
+            screen: Screen::Home { notice_offline },
+            ..kiosk::ui::Frame::default()
+        }
+    };
+    let mut kiosk = kiosk::ui::Kiosk::new(home(None, false));
+    assert!(!texts_of(&kiosk).iter().any(|t| t == notice));
+    // The central's config brings a notice while home shows.
+    let _ = kiosk.update(kiosk::ui::Message::Frame(Box::new(home(
+        Some(notice),
+        false,
+    ))));
+    assert!(texts_of(&kiosk).iter().any(|t| t == notice));
+    // Beside the unreachable notice too, and in English as written.
+    let _ = kiosk.update(kiosk::ui::Message::Frame(Box::new(home(
+        Some(notice),
+        true,
+    ))));
+    let texts = texts_of(&kiosk);
+    assert!(texts.iter().any(|t| t == notice), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("暂时连不上服务中心")),
+        "{texts:?}"
+    );
+    let _ = kiosk.update(kiosk::ui::Message::Home(
+        kiosk::ui::screens::home::Message::ToggleLanguage,
+    ));
+    let texts = texts_of(&kiosk);
+    assert!(
+        texts.iter().any(|t| t == "Offline code service"),
+        "{texts:?}"
+    );
+    assert!(texts.iter().any(|t| t == notice), "{texts:?}");
+    // Only home shows it.
+    let _ = kiosk.update(kiosk::ui::Message::Frame(Box::new(kiosk::ui::Frame {
+        notice: Some(notice.to_owned()),
+        ..kiosk::ui::Frame {
+            screen: Screen::ChooseLogin,
+            ..kiosk::ui::Frame::default()
+        }
+    })));
+    assert!(!texts_of(&kiosk).iter().any(|t| t == notice));
+    // The operator removes it.
+    let _ = kiosk.update(kiosk::ui::Message::Frame(Box::new(home(
+        Some(notice),
+        false,
+    ))));
+    assert!(texts_of(&kiosk).iter().any(|t| t == notice));
+    let _ = kiosk.update(kiosk::ui::Message::Frame(Box::new(home(None, false))));
+    assert!(!texts_of(&kiosk).iter().any(|t| t == notice));
+    // A blank notice shows nothing (not an empty yellow box).
+    let _ = kiosk.update(kiosk::ui::Message::Frame(Box::new(home(Some("  "), false))));
+    assert_eq!(texts_of(&kiosk), {
+        let plain = kiosk::ui::Kiosk::new(home(None, false));
+        texts_of(&plain)
+    });
 }
 
 #[test]

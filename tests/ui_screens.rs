@@ -1,8 +1,8 @@
 //! Pictures of every screen (the residents' and the hall staff's maintenance screens), rendered
 //! headless (iced_test, tiny-skia) at 1920x1080 with the bundled font, and compared with the
-//! ones checked into `docs/screens/`. A missing picture is written (and the test passes); to
-//! redraw them all after changing the screens, run with `KIOSK_UPDATE_SCREENS=1`, look at them,
-//! and commit them.
+//! ones checked into `docs/screens/`. A missing picture is written (and the test passes), except
+//! under CI (`CI=true`), where a missing picture fails the test; to redraw them all after
+//! changing the screens, run with `KIOSK_UPDATE_SCREENS=1`, look at them, and commit them.
 
 #![allow(
     clippy::panic,
@@ -30,12 +30,16 @@ use ui_support::*;
 /// The folder the pictures live in.
 const FOLDER: &str = "docs/screens";
 
+/// An operator's notice from the central's config (`central set-notice`).
+const NOTICE: &str = "3月15日（周六）9:00-12:00 系统维护，暂停服务。";
+
 fn frame(screen: Screen) -> Frame {
     Frame {
         screen,
         countdown: None,
         help_requested: false,
         staff: None,
+        notice: None,
     }
 }
 
@@ -181,6 +185,16 @@ fn pictures() -> Vec<(&'static str, Frame, Lang)> {
             Zh,
         ),
         (
+            "01b-home-notice",
+            Frame {
+                notice: Some(NOTICE.to_owned()),
+                ..frame(Screen::Home {
+                    notice_offline: false,
+                })
+            },
+            Zh,
+        ),
+        (
             "02-home-central-unreachable",
             frame(Screen::Home {
                 notice_offline: true,
@@ -295,10 +309,22 @@ fn update_requested() -> bool {
     std::env::var_os("KIOSK_UPDATE_SCREENS").is_some_and(|v| !v.is_empty())
 }
 
+/// Whether this runs under CI, where every picture must already be checked in.
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
 fn check(name: &str, snapshot: iced_test::simulator::Snapshot) -> Result<(), iced_test::Error> {
     let base = std::path::Path::new(FOLDER).join(name);
+    let file = base.with_file_name(format!("{name}-tiny-skia.png"));
     if update_requested() {
-        let _ = std::fs::remove_file(base.with_file_name(format!("{name}-tiny-skia.png")));
+        let _ = std::fs::remove_file(&file);
+    } else {
+        assert!(
+            file.exists() || !under_ci(),
+            "{} is missing: draw it with KIOSK_UPDATE_SCREENS=1 outside CI, look at it, and commit it",
+            file.display()
+        );
     }
     assert!(
         snapshot.matches_image(&base)?,
@@ -350,12 +376,34 @@ fn the_simulator_panel_looks_as_pictured() {
 
 #[test]
 fn the_picture_list_names_every_file() {
-    // docs/screens/README.md lists the pictures: keep it in step with this test.
+    // docs/screens/README.md shows the pictures: keep it in step with this test.
     let readme = std::fs::read_to_string(format!("{FOLDER}/README.md")).unwrap();
     for (name, _, _) in pictures() {
         assert!(
             readme.contains(&format!("{name}-tiny-skia.png")),
             "{name} is not listed"
+        );
+    }
+    // Every picture in the folder (the central's pages' too) is shown as an image with a
+    // caption: a line of its own before the image.
+    let lines: Vec<&str> = readme.lines().collect();
+    for entry in std::fs::read_dir(FOLDER).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        if !file.ends_with(".png") {
+            continue;
+        }
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("![") && l.ends_with(&format!("]({file})")))
+            .unwrap_or_else(|| panic!("{file} is not shown as an image"));
+        let image = lines[at];
+        assert!(
+            image.len() > format!("![]({file})").len(),
+            "{file} has no alt text"
+        );
+        assert!(
+            at >= 2 && lines[at - 1].is_empty() && !lines[at - 2].trim().is_empty(),
+            "{file} has no caption above it"
         );
     }
     assert!(readme.contains("25-simulator-panel-tiny-skia.png"));
@@ -372,7 +420,18 @@ fn no_text_a_resident_sees_is_smaller_than_body_text() {
         };
         (name, frame, lang)
     });
-    for (name, frame, lang) in pictures().into_iter().chain(with_help) {
+    // The longest notice an operator can set, beside the unreachable notice, in both languages.
+    let longest = |lang| {
+        let frame = Frame {
+            notice: Some("系统维护".repeat(central::admin::NOTICE_MAX_CHARS / 4)),
+            ..frame(Screen::Home {
+                notice_offline: true,
+            })
+        };
+        ("home-longest-notice", frame, lang)
+    };
+    let extra = [longest(Lang::Zh), longest(Lang::En)];
+    for (name, frame, lang) in pictures().into_iter().chain(with_help).chain(extra) {
         let mut kiosk = Kiosk::new(Frame::default());
         if lang == Lang::En {
             let _ = kiosk.update(Message::Home(
@@ -420,6 +479,151 @@ fn no_text_a_resident_sees_is_smaller_than_body_text() {
             );
         }
     }
+}
+
+#[test]
+fn back_to_start_is_on_every_residents_screen_but_home_and_out_of_service() {
+    // Home needs none, and 暂停服务 stands in for home while no session can start: there is
+    // nowhere to go back to (the screen would only show itself again).
+    let mut checked = 0;
+    for (name, frame, lang) in pictures() {
+        if frame.staff.is_some() {
+            continue;
+        }
+        let lobby = matches!(
+            frame.screen,
+            Screen::Home { .. } | Screen::OutOfService { .. }
+        );
+        let mut kiosk = Kiosk::new(Frame::default());
+        if lang == Lang::En {
+            let _ = kiosk.update(Message::Home(
+                kiosk::ui::screens::home::Message::ToggleLanguage,
+            ));
+        }
+        let _ = kiosk.update(Message::Frame(Box::new(frame)));
+        let label = kiosk::ui::Text::GoHome.get(lang);
+        let mut ui = Simulator::with_size(settings(), Size::new(1920.0, 1080.0), kiosk.view());
+        assert_eq!(ui.find(label).is_ok(), !lobby, "{name}: {label}");
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked}");
+}
+
+/// Whether `outer` holds `inner` (half a pixel of slack).
+fn holds(outer: &iced::Rectangle, inner: &iced::Rectangle) -> bool {
+    outer.x <= inner.x + 0.5
+        && outer.y <= inner.y + 0.5
+        && outer.x + outer.width + 0.5 >= inner.x + inner.width
+        && outer.y + outer.height + 0.5 >= inner.y + inner.height
+}
+
+/// The space between two rectangles that do not overlap (0 if they do).
+fn gap(a: &iced::Rectangle, b: &iced::Rectangle) -> f32 {
+    let dx = (b.x - (a.x + a.width)).max(a.x - (b.x + b.width));
+    let dy = (b.y - (a.y + a.height)).max(a.y - (b.y + b.height));
+    dx.max(dy).max(0.0)
+}
+
+#[test]
+fn headings_and_buttons_keep_their_sizes_on_every_residents_screen() {
+    // Measured on the drawn screens at 1920x1080, not only as theme constants: the screen's
+    // heading (its first text below the header) is at least 56 px, every button at least
+    // 120 px tall and at least 24 px from the next.
+    use kiosk::ui::Text as T;
+    use kiosk::ui::theme::{HEADER_HEIGHT, rules};
+    let labels = [
+        T::Start,
+        T::OtherLanguage,
+        T::LoginCard,
+        T::LoginSuishen,
+        T::Apply,
+        T::Reissue,
+        T::WrongData,
+        T::Retry,
+        T::Reprint,
+        T::GoHome,
+        T::CallStaff,
+        T::Continue,
+    ];
+    let mut buttons_seen = 0;
+    for (name, frame, lang) in pictures() {
+        if frame.staff.is_some() {
+            continue;
+        }
+        let dialog = frame.countdown.is_some();
+        let mut kiosk = Kiosk::new(Frame::default());
+        if lang == Lang::En {
+            let _ = kiosk.update(Message::Home(
+                kiosk::ui::screens::home::Message::ToggleLanguage,
+            ));
+        }
+        let _ = kiosk.update(Message::Frame(Box::new(frame)));
+        let mut texts = Vec::new();
+        let mut containers = Vec::new();
+        let mut ui = Simulator::with_size(settings(), Size::new(1920.0, 1080.0), kiosk.view());
+        let _ = ui.find(|candidate: iced_test::selector::Candidate<'_>| {
+            use iced_test::selector::Candidate;
+            match candidate {
+                Candidate::Text {
+                    content, bounds, ..
+                } => texts.push((content.to_owned(), bounds)),
+                Candidate::Container { bounds, .. } => containers.push(bounds),
+                _ => {}
+            }
+            None::<()>
+        });
+
+        if !dialog {
+            let (heading, bounds) = texts
+                .iter()
+                .filter(|(_, b)| b.y >= HEADER_HEIGHT)
+                .min_by(|(_, a), (_, b)| a.y.total_cmp(&b.y))
+                .unwrap_or_else(|| panic!("{name}: no text below the header"));
+            assert!(
+                bounds.height >= rules::MIN_HEADING * 1.3 - 0.5,
+                "{name}: the heading {heading:?} is {} px high",
+                bounds.height
+            );
+        }
+
+        // A button is the smallest container around its label with room above it (the button's
+        // padding, or the centring of a label with a hint under it; the column holding label and
+        // hint starts where the label does).
+        let buttons: Vec<(&str, iced::Rectangle)> = texts
+            .iter()
+            .filter(|(content, _)| labels.iter().any(|l| l.get(lang) == content))
+            .map(|(content, label)| {
+                let button = containers
+                    .iter()
+                    .filter(|c| holds(c, label) && c.y < label.y - 0.5)
+                    .min_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
+                    .unwrap_or_else(|| panic!("{name}: {content:?} is in no button"));
+                (content.as_str(), *button)
+            })
+            .collect();
+        assert!(!buttons.is_empty(), "{name}: no button");
+        for (label, bounds) in &buttons {
+            assert!(
+                bounds.height >= rules::MIN_TARGET - 0.5,
+                "{name}: {label:?} is {} px tall",
+                bounds.height
+            );
+        }
+        // Under the idle dialog the page's buttons are covered (and cannot be touched).
+        if !dialog {
+            for (i, (a, bounds_a)) in buttons.iter().enumerate() {
+                for (b, bounds_b) in buttons.iter().skip(i + 1) {
+                    assert!(
+                        gap(bounds_a, bounds_b) >= rules::MIN_TARGET_GAP - 0.5,
+                        "{name}: {a:?} and {b:?} are {} px apart",
+                        gap(bounds_a, bounds_b)
+                    );
+                }
+            }
+        }
+        buttons_seen += buttons.len();
+    }
+    assert!(buttons_seen > 40, "{buttons_seen}");
 }
 
 #[test]

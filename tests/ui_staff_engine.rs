@@ -3,7 +3,9 @@
 //! simulator panel, the screens fed the engine's snapshots and sending their presses to the
 //! engine's handle. The hidden corner, the demo staff card and PIN, a test print on the
 //! simulated printer, the central made unreachable and reachable again from the panel (seen on
-//! the sync page), and a resident's card starting a resident's session.
+//! the sync page), and a resident's card starting a resident's session. Also what the demo's
+//! central config does to the resident's screens: the root `kiosk.toml` ends up with the 60 s
+//! idle time-out once the config is pulled, and a notice the operator sets shows on home.
 
 #![cfg(feature = "embedded-central")]
 #![allow(
@@ -37,10 +39,7 @@ struct Live {
 
 impl Live {
     fn start() -> Live {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("kiosk.toml");
-        std::fs::write(
-            &config,
+        Live::with_config(
             r#"
 [kiosk]
 id = "K001"
@@ -63,7 +62,27 @@ backend = "simulated"
 backend = "simulated"
 "#,
         )
-        .unwrap();
+    }
+
+    /// The repository's own `kiosk.toml` (simulated devices, embedded central, default sync
+    /// intervals), with its data in a temporary directory.
+    fn on_default_config() -> Live {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/kiosk.toml")).unwrap();
+        let moved = text.replace("data_dir = \"var/kiosk\"", "data_dir = \"data\"");
+        assert_ne!(
+            moved, text,
+            "kiosk.toml no longer sets data_dir = \"var/kiosk\""
+        );
+        Live::with_config(&moved)
+    }
+
+    /// A kiosk on this `kiosk.toml` text, in a temporary directory (the kiosk's data in `data`,
+    /// the embedded central's in `central`).
+    fn with_config(text: &str) -> Live {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("kiosk.toml");
+        std::fs::write(&config, text).unwrap();
         let config = Config::load(&config).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -82,7 +101,11 @@ backend = "simulated"
             printer: handle.sim.printer.clone(),
         };
         let switch = kiosk::ui::launch::central_switch(&core, runtime.handle()).unwrap();
-        let panel = SimPanel::new(devices, None).unwrap().with_central(switch);
+        // As the kiosk's launch builds it on the demo: one card per demo citizen.
+        let panel = SimPanel::new(devices, None)
+            .unwrap()
+            .with_central(switch)
+            .with_cards(sim_panel::demo_citizen_cards());
         let kiosk = Kiosk::new(Frame::from(&*handle.snapshots.borrow()));
         Live {
             runtime,
@@ -97,6 +120,23 @@ backend = "simulated"
 
     fn core(&self) -> &Core {
         self.core.as_ref().unwrap()
+    }
+
+    /// The embedded central's data directory, for what an operator does on it while it runs.
+    fn central_data(&self) -> central::server::DataDir {
+        central::server::DataDir::new(self._dir.path().join("central"))
+    }
+
+    /// Waits (up to 30 s) until the kiosk has pulled the central's config.
+    fn wait_for_config(&self) -> protocol::api::KioskConfig {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(config) = self.core().sync.state().config {
+                return config;
+            }
+            assert!(Instant::now() < deadline, "no central config");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Shows the engine's latest snapshot.
@@ -277,5 +317,116 @@ fn the_embedded_central_can_be_switched_off_and_on() {
         assert!(switch.is_running().await);
         core.client.keys().await.unwrap();
     });
+    live.stop();
+}
+
+#[test]
+fn the_default_kiosk_toml_keeps_the_60_second_idle_time_out_once_the_config_is_pulled() {
+    let live = Live::on_default_config();
+    let config = live.wait_for_config();
+    // The engine applies the pulled config on its next tick; wait until it has, then look.
+    let from_config = Duration::from_secs(u64::from(
+        config
+            .idle_timeout_seconds
+            .max(kiosk::engine::MIN_IDLE_SECONDS),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while live.handle.snapshots.borrow().idle_timeout != from_config {
+        assert!(
+            Instant::now() < deadline,
+            "the config's idle time-out is never applied"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(from_config, Duration::from_secs(60));
+    assert_eq!(
+        Duration::from_millis(kiosk::flow::Timeouts::default().idle_ms),
+        from_config,
+        "the flow's own idle time-out and the central's default agree"
+    );
+    live.stop();
+}
+
+#[test]
+fn a_notice_the_operator_sets_shows_on_home() {
+    let notice = "今日12:00-13:00系统维护，暂停服务。";
+    let mut live = Live::start();
+    live.wait_for("随申码离线服务");
+    let first = live.wait_for_config();
+    assert!(first.notice.is_none());
+    let version = central::admin::set_notice(&live.central_data(), Some(notice)).unwrap();
+    assert!(version > first.version);
+    // Pulled with a heartbeat (every second here), shown on home as written.
+    live.wait_for(notice);
+    assert_eq!(
+        live.handle.snapshots.borrow().notice.as_deref(),
+        Some(notice)
+    );
+    central::admin::set_notice(&live.central_data(), None).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        live.show();
+        if !live.texts().iter().any(|t| t == notice) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the notice never went away");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    live.wait_for("随申码离线服务");
+    live.stop();
+}
+
+/// The words on the simulator panel.
+fn panel_texts(panel: &SimPanel) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut ui = Simulator::with_size(
+        ui_support::settings(),
+        Size::new(620.0, 920.0),
+        panel.view(),
+    );
+    let _ = ui.find(|candidate: iced_test::selector::Candidate<'_>| {
+        if let iced_test::selector::Candidate::Text { content, .. } = candidate {
+            found.push(content.to_owned());
+        }
+        None::<()>
+    });
+    found
+}
+
+#[test]
+fn every_demo_citizen_has_a_card_on_the_panel_and_each_plays_its_journey() {
+    let people = central::demo::demo_citizens();
+    let cards = sim_panel::demo_citizen_cards();
+    assert_eq!(cards.len(), people.len());
+    for (person, card) in people.iter().zip(&cards) {
+        assert_eq!(card.id_number, person.citizen.id_number);
+        assert_eq!(card.birth_date, person.citizen.id_number.birth_date());
+    }
+
+    let mut live = Live::start();
+    let texts = panel_texts(&live.panel);
+    for card in &cards {
+        let label = format!("放置 {}", card.name);
+        assert!(
+            texts.contains(&label),
+            "no {label:?} on the panel: {texts:?}"
+        );
+    }
+    live.wait_for("随申码离线服务");
+    // Cards that only the panel's per-citizen cards have: the active code (补领), the lost one,
+    // no photo, not verified.
+    let journeys = [
+        ("张桂兰", "补领离线码"),
+        ("刘志强", "补领离线码"),
+        ("陈玉珍", "一网通办照片库中没有您的照片。"),
+        ("杨国华", "您的身份还没有通过实名认证。"),
+    ];
+    for (name, shown) in journeys {
+        live.touch_panel(&format!("放置 {name}"));
+        live.wait_for(shown);
+        live.touch("返回首页");
+        live.wait_for("随申码离线服务");
+        live.touch_panel("移走身份证");
+    }
     live.stop();
 }

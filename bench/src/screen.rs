@@ -9,6 +9,9 @@
 //!   differs from the black root, polled every 2 ms over the X protocol (`GetImage`); *mapped* =
 //!   the first time a top-level window is viewable (`QueryTree` + `GetWindowAttributes`). Both
 //!   from the `spawn` of the process.
+//! - **The demo kiosk**: the same binary on the repository's own `kiosk.toml` (simulated
+//!   devices, the central embedded in the kiosk's process, the simulator panel in a second
+//!   window), its data in the scratch folder: what `scripts/run` starts. Measured the same way.
 //! - **Chromium**: `chromium --headless` at 1920x1080 loading the page from a small HTTP server
 //!   in this process (the page, and the kiosk's bundled font so that both draw the same glyphs).
 //!   *First frame* = the page's `document.fonts.ready` followed by two `requestAnimationFrame`s
@@ -33,8 +36,10 @@ use crate::fixture::{Backend, Central, write_kiosk_config};
 use crate::printer_sink::PrinterSink;
 use crate::report::{Percentiles, Table, mib, ms, progress};
 
+/// The repository's `kiosk.toml` (simulated devices, embedded central), for the demo kiosk.
+const DEMO_CONFIG: &str = include_str!("../../kiosk.toml");
 /// The bundled font, served to Chromium so that both draw the same glyphs.
-const FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Regular-subset.otf");
+const FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Regular-cjk.otf");
 /// How long after the first frame memory is read.
 const SETTLE: Duration = Duration::from_secs(3);
 /// Longest wait for a first frame.
@@ -64,6 +69,8 @@ pub(crate) struct Start {
 pub(crate) struct ScreenResults {
     /// The kiosk's starts.
     pub(crate) kiosk: Vec<Start>,
+    /// The demo kiosk's starts (the default `kiosk.toml`).
+    pub(crate) demo: Vec<Start>,
     /// Chromium's starts.
     pub(crate) chromium: Vec<Start>,
     /// Chromium's version line.
@@ -119,6 +126,14 @@ profile = "generic-58"
         let shot = if run == 0 { screenshot } else { None };
         kiosk.push(kiosk_start(kiosk_binary, &config, &display, &dir, shot)?);
     }
+    let mut demo = Vec::new();
+    for run in 0..runs {
+        progress(&format!("screen: demo kiosk start {} of {runs}", run + 1));
+        let dir = central.scratch().join(format!("demo-{run}"));
+        std::fs::create_dir_all(&dir)?;
+        let config = demo_kiosk_config(&dir)?;
+        demo.push(kiosk_start(kiosk_binary, &config, &display, &dir, None)?);
+    }
     let chromium_version = Command::new(&chromium)
         .arg("--version")
         .output()
@@ -132,9 +147,22 @@ profile = "generic-58"
     drop(display);
     Ok(ScreenResults {
         kiosk,
+        demo,
         chromium: browser,
         chromium_version,
     })
+}
+
+/// The repository's `kiosk.toml` in `dir`, its data (and the embedded central's) beside it.
+fn demo_kiosk_config(dir: &Path) -> Result<PathBuf> {
+    let moved = DEMO_CONFIG.replace("data_dir = \"var/kiosk\"", "data_dir = \"data\"");
+    anyhow::ensure!(
+        moved != DEMO_CONFIG,
+        "kiosk.toml no longer sets data_dir = \"var/kiosk\""
+    );
+    let path = dir.join("kiosk.toml");
+    std::fs::write(&path, moved).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }
 
 /// An Xvfb display of our own, stopped when dropped.
@@ -537,6 +565,10 @@ pub(crate) fn table(results: &ScreenResults) -> Table {
     for (name, starts) in [
         ("kiosk (iced 0.14, tiny-skia)", &results.kiosk),
         (
+            "demo kiosk (default kiosk.toml: simulated devices, embedded central, simulator panel)",
+            &results.demo,
+        ),
+        (
             if results.chromium_version.is_empty() {
                 "headless Chromium, static page"
             } else {
@@ -573,7 +605,7 @@ pub(crate) fn table(results: &ScreenResults) -> Table {
     }
     table.note(
         "Kiosk: the release binary in production mode (fullscreen, PC/SC reader (one that is not \
-         plugged in), serial scanner (absent), ESC/POS printer over TCP), the central in the harness over loopback HTTPS. First frame \
+         plugged in), serial scanner (absent), ESC/POS printer over TCP), the central in the harness over loopback HTTPS. Demo kiosk: the same binary on the repository's kiosk.toml (simulated devices, the central embedded in the kiosk's process with its demo data, the simulator panel's window), as `scripts/run` starts it. First frame \
          = the first change of the pixel at (20, 20) of the X root window (the header band), \
          polled every 2 ms; mapped = a top-level window viewable. Chromium: `--headless`, the \
          same home screen as a static page with the kiosk's font; first frame = \

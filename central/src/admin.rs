@@ -1,5 +1,6 @@
 //! What an operator does on a data directory, whether or not `serve` is running on it: enrol a
-//! kiosk, add token holders, enrol or remove hall staff, import citizens, report a code lost, set
+//! kiosk, add token holders, enrol or remove hall staff, set the kiosks' home-screen notice,
+//! import citizens, report a code lost, set
 //! a colour, print a 随申码 token, delete venue entries past their retention. The command line
 //! prints what these return; tests call them directly.
 
@@ -190,5 +191,34 @@ pub fn remove_staff(data: &DataDir, id_number: &str) -> Result<u64> {
     if config.staff.len() == before {
         bail!("no staff member with this ID number is enrolled");
     }
+    Ok(store.set_kiosk_config(&config)?)
+}
+
+/// The longest home-screen notice, in characters: one line at body size on the kiosk, with room
+/// left for the "central unreachable" notice below it.
+pub const NOTICE_MAX_CHARS: usize = 40;
+
+/// Sets the notice every kiosk shows on its home screen (`None` removes it), as free text shown
+/// as written; kiosks pull it with the config (the version goes up). Returns the new config
+/// version.
+///
+/// # Errors
+/// An empty notice, one longer than [`NOTICE_MAX_CHARS`], or one with control characters
+/// (line breaks included: the kiosk lays the text out itself) is refused and changes nothing.
+pub fn set_notice(data: &DataDir, text: Option<&str>) -> Result<u64> {
+    let notice = match text.map(str::trim) {
+        None => None,
+        Some("") => bail!("the notice is empty; use --clear to remove it"),
+        Some(text) if text.chars().count() > NOTICE_MAX_CHARS => {
+            bail!("the notice is longer than {NOTICE_MAX_CHARS} characters")
+        }
+        Some(text) if text.chars().any(char::is_control) => {
+            bail!("the notice has a control character (a line break?); write it on one line")
+        }
+        Some(text) => Some(text.to_owned()),
+    };
+    let store = data.store()?;
+    let mut config = store.kiosk_config()?;
+    config.notice = notice;
     Ok(store.set_kiosk_config(&config)?)
 }

@@ -1,6 +1,6 @@
 //! The `central` binary: `serve` runs the service; the other subcommands are what an operator does
 //! on the data directory of a running service (enrol a kiosk or a verifier, enrol or remove hall
-//! staff, import citizens, report a code lost, set a colour, print a 随申码 token, rotate the
+//! staff, set the kiosks' home-screen notice, import citizens, report a code lost, set a colour, print a 随申码 token, rotate the
 //! issuer key, delete venue entries past their retention). The service sees
 //! each change at once: they share the database and the key directory.
 //!
@@ -133,6 +133,18 @@ enum Command {
         /// The staff member's ID number.
         #[arg(long)]
         id_number: String,
+    },
+    /// Sets the notice every kiosk shows on its home screen (kiosks pull the change with their
+    /// next heartbeat), or removes it with --clear.
+    SetNotice {
+        #[command(flatten)]
+        data: Data,
+        /// The notice, one line of at most 40 characters, shown as written.
+        #[arg(long, required_unless_present = "clear", conflicts_with = "clear")]
+        text: Option<String>,
+        /// Removes the notice.
+        #[arg(long)]
+        clear: bool,
     },
     /// Reports a person's active code lost: it stops verifying at once.
     ReportLost {
@@ -273,6 +285,14 @@ fn main() -> Result<()> {
             let version = admin::remove_staff(&dir(data)?, &id_number)?;
             say(&format!(
                 "staff member removed; kiosk config version {version}"
+            ))
+        }
+        Command::SetNotice { data, text, clear } => {
+            let text = if clear { None } else { text };
+            let version = admin::set_notice(&dir(data)?, text.as_deref())?;
+            say(&format!(
+                "notice {}; kiosk config version {version}",
+                if text.is_some() { "set" } else { "removed" }
             ))
         }
         Command::ReportLost { data, id_number } => {

@@ -181,6 +181,35 @@ async fn an_operator_runs_the_service_and_its_commands() {
         &read("ca.pem"),
         Some(&format!("{}{}", read("kiosk.pem"), read("kiosk.key"))),
     );
+
+    // The kiosk's config: the default idle time-out and no notice; then the operator sets a
+    // notice, and the kiosk's next pull carries it as written; --clear removes it.
+    let (status, config) = get(&kiosk, &format!("{base}/v1/kiosk/config")).await;
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(config["idle_timeout_seconds"], 60);
+    assert!(config["notice"].is_null(), "{config}");
+    let notice = "3月15日（周六）9:00-12:00 系统维护，暂停服务。";
+    let said = run(
+        &test_data,
+        &["set-notice", "--data", data_arg, "--text", notice],
+    );
+    assert!(said.starts_with("notice set"), "{said}");
+    let (status, with_notice) = get(&kiosk, &format!("{base}/v1/kiosk/config")).await;
+    assert_eq!(status, 200, "{with_notice}");
+    assert_eq!(with_notice["notice"], notice);
+    assert!(with_notice["version"].as_u64() > config["version"].as_u64());
+    assert!(
+        said.ends_with(&format!("version {}", with_notice["version"])),
+        "{said}"
+    );
+    assert!(
+        run(&test_data, &["set-notice", "--data", data_arg, "--clear"])
+            .starts_with("notice removed")
+    );
+    let (_, cleared) = get(&kiosk, &format!("{base}/v1/kiosk/config")).await;
+    assert!(cleared["notice"].is_null(), "{cleared}");
+    assert!(cleared["version"].as_u64() > with_notice["version"].as_u64());
+
     let verifier = run(
         &test_data,
         &[
@@ -378,4 +407,40 @@ fn an_unknown_database_scheme_is_a_clear_error() {
         !dir.path().join("data/central.db").exists(),
         "no SQLite database instead"
     );
+}
+
+#[test]
+fn a_notice_that_a_kiosk_could_not_show_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let test_data = data_dir(dir.path().join("data"));
+    let data = &test_data.data;
+    let version = central::admin::set_notice(data, Some("  今日下午暂停服务  ")).unwrap();
+    let config = data.store().unwrap().kiosk_config().unwrap();
+    assert_eq!(config.version, version);
+    assert_eq!(
+        config.notice.as_deref(),
+        Some("今日下午暂停服务"),
+        "trimmed"
+    );
+    let too_long = "停".repeat(central::admin::NOTICE_MAX_CHARS + 1);
+    for bad in ["", "   ", "第一行\n第二行", too_long.as_str()] {
+        assert!(
+            central::admin::set_notice(data, Some(bad)).is_err(),
+            "{bad:?}"
+        );
+    }
+    let unchanged = data.store().unwrap().kiosk_config().unwrap();
+    assert_eq!(unchanged, config);
+    // Neither --text nor --clear, or both: refused by the command line.
+    let data_arg = data.path().to_str().unwrap();
+    for args in [
+        vec!["set-notice", "--data", data_arg],
+        vec!["set-notice", "--data", data_arg, "--text", "x", "--clear"],
+    ] {
+        let mut command = Command::new(BIN);
+        test_data.configure(&mut command);
+        let output = command.args(&args).output().unwrap();
+        assert!(!output.status.success(), "{args:?}");
+    }
+    assert_eq!(data.store().unwrap().kiosk_config().unwrap(), unchanged);
 }

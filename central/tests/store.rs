@@ -1041,7 +1041,7 @@ fn kiosk_config_has_a_default_and_a_version_that_counts_changes() {
             notice: None,
             service_hours: vec![],
             staff: vec![],
-            idle_timeout_seconds: 120,
+            idle_timeout_seconds: 60,
         }
     );
 

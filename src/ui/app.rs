@@ -71,9 +71,12 @@ enum Current {
 }
 
 impl Current {
-    fn new(screen: &Screen) -> Current {
-        match screen.clone() {
-            Screen::Home { notice_offline } => Current::Home(home::State { notice_offline }),
+    fn new(frame: &Frame) -> Current {
+        match frame.screen.clone() {
+            Screen::Home { notice_offline } => Current::Home(home::State {
+                notice_offline,
+                notice: frame.notice.clone(),
+            }),
             Screen::ChooseLogin => Current::ChooseLogin(choose_login::State),
             Screen::WaitCard { retry } => Current::WaitCard(wait_card::State { retry }),
             Screen::WaitScan => Current::WaitScan(wait_scan::State),
@@ -148,7 +151,7 @@ impl Default for Kiosk {
 impl Kiosk {
     /// The window showing `frame`, in Chinese, at the design scale.
     pub fn new(frame: Frame) -> Kiosk {
-        let current = Current::new(&frame.screen);
+        let current = Current::new(&frame);
         let last_step = current.step(None);
         Kiosk {
             frame,
@@ -280,7 +283,7 @@ impl Kiosk {
         }
         if frame.screen != self.frame.screen {
             let was_home = matches!(self.frame.screen, Screen::Home { .. });
-            self.current = Current::new(&frame.screen);
+            self.current = Current::new(&frame);
             if let Some(step) = self.current.step(None) {
                 self.last_step = Some(step);
             }
@@ -288,6 +291,9 @@ impl Kiosk {
             if !was_home && matches!(frame.screen, Screen::Home { .. }) {
                 self.lang = Lang::Zh;
             }
+        } else if frame.notice != self.frame.notice && matches!(self.current, Current::Home(_)) {
+            // The central's notice changed while home shows.
+            self.current = Current::new(&frame);
         }
         self.frame = frame;
     }

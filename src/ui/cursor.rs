@@ -122,3 +122,43 @@ where
             .overlay(tree, layout, renderer, viewport, translation)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use iced::advanced::layout::{Layout, Limits};
+    use iced::advanced::widget::Tree;
+    use iced::widget::{Space, button};
+    use iced::{Element, Point, Rectangle, Size, Theme, mouse};
+
+    /// The pointer over a button (which asks for a hand pointer) in `content`.
+    fn interaction(content: Element<'_, (), Theme, ()>) -> mouse::Interaction {
+        let size = Size::new(200.0, 100.0);
+        let mut tree = Tree::new(&content);
+        let mut content = content;
+        let node = content
+            .as_widget_mut()
+            .layout(&mut tree, &(), &Limits::new(size, size));
+        content.as_widget().mouse_interaction(
+            &tree,
+            Layout::new(&node),
+            mouse::Cursor::Available(Point::new(50.0, 50.0)),
+            &Rectangle::with_size(size),
+            &(),
+        )
+    }
+
+    fn touchable<'a>() -> Element<'a, (), Theme, ()> {
+        button(Space::new().width(200).height(100))
+            .on_press(())
+            .into()
+    }
+
+    #[test]
+    fn the_pointer_is_hidden_even_over_a_button() {
+        assert_eq!(interaction(touchable()), mouse::Interaction::Pointer);
+        assert_eq!(
+            interaction(super::hidden(touchable())),
+            mouse::Interaction::Hidden
+        );
+    }
+}

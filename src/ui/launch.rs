@@ -28,6 +28,7 @@ impl From<&Snapshot> for Frame {
             countdown: snapshot.countdown,
             help_requested: snapshot.help_requested,
             staff: snapshot.staff.clone().map(Box::new),
+            notice: snapshot.notice.clone(),
         }
     }
 }
@@ -77,7 +78,9 @@ pub fn start(config: Config, mode: Mode) -> Result<()> {
     let sim = SimPanel::new(devices, suishen);
     #[cfg(feature = "embedded-central")]
     let sim = sim.map(|panel| match central_switch(&core, runtime.handle()) {
-        Some(switch) => panel.with_central(switch),
+        Some(switch) => panel
+            .with_central(switch)
+            .with_cards(super::sim_panel::demo_citizen_cards()),
         None => panel,
     });
     let launch = Launch {

@@ -37,8 +37,10 @@ pub use app::{Kiosk, Message};
 pub use text::{Lang, Text};
 pub use theme::Scale;
 
-/// The bundled CJK font (a subset of Noto Sans CJK SC: ASCII, GB2312 and CJK punctuation).
-pub const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Regular-subset.otf");
+/// The bundled CJK font (a subset of Noto Sans CJK SC: ASCII, GB2312, the CJK Unified
+/// Ideographs with Extension A, and CJK punctuation): the slip renderer's, so that the binary
+/// holds one copy.
+pub use printer::render::FONT_BYTES;
 
 /// The bundled font's family, the screens' default font.
 pub const FONT: Font = Font::with_name("Noto Sans CJK SC");
@@ -74,6 +76,8 @@ pub struct Frame {
     /// Staff maintenance mode (its card prompt, PIN keypad, lockout notice or pages), while it
     /// shows: the screens then draw it instead of [`Frame::screen`].
     pub staff: Option<Box<StaffView>>,
+    /// The notice from the central's config, shown on home as the operator wrote it.
+    pub notice: Option<String>,
 }
 
 impl Frame {
@@ -84,6 +88,7 @@ impl Frame {
             countdown: flow.countdown(now),
             help_requested: flow.help_requested(),
             staff: None,
+            notice: None,
         }
     }
 }
@@ -97,6 +102,7 @@ impl Default for Frame {
             countdown: None,
             help_requested: false,
             staff: None,
+            notice: None,
         }
     }
 }

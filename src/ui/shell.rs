@@ -2,7 +2,9 @@
 //! that leaves the app) and, while devices are simulated, the simulator panel in a second
 //! window; the bundled CJK font as the default font; frames from the engine as a subscription;
 //! touches back to the engine as [`Press`]es (a resident's button or a staff button); the timer
-//! of the hidden corner while it is held.
+//! of the hidden corner while it is held. SIGTERM (systemd stopping the unit) quits as closing
+//! the development window does, so that the engine stops and the core hands what is left to the
+//! central before the process exits.
 //!
 //! Where there is no display, [`run`] says so in one plain line ([`NO_DISPLAY`]) instead of
 //! starting.
@@ -19,7 +21,7 @@ use tokio::sync::watch;
 use super::app::{self, Kiosk};
 use super::screens::printing;
 use super::sim_panel::{self, SimPanel};
-use super::{FONT, FONT_BYTES, Frame, Press, corner, cursor};
+use super::{FONT, FONT_BYTES, Frame, Press, Text, corner, cursor};
 
 /// What the kiosk says, in one line, when there is no display to show the screens on.
 pub const NO_DISPLAY: &str = "no display to show the screens on (neither DISPLAY nor WAYLAND_DISPLAY is set): run a session without a screen with `kiosk run-once`, or start a virtual display first (`Xvfb :99 -screen 0 1920x1080x24 &` then `DISPLAY=:99 kiosk`)";
@@ -103,7 +105,7 @@ enum ShellMessage {
     Resized(window::Id, Size),
     /// A window was closed.
     Closed(window::Id),
-    /// Esc in development mode.
+    /// Esc in development mode, or SIGTERM.
     Quit,
     /// Nothing to do (a window opened).
     Nothing,
@@ -158,12 +160,15 @@ impl Shell {
         }
     }
 
+    /// The window titles, from the message table (in Chinese: a window manager, if any, shows
+    /// them; residents never see them).
     fn title(&self, window: window::Id) -> String {
-        if self.sim.as_ref().is_some_and(|(id, _)| *id == window) {
-            "设备模拟面板".to_owned()
+        let text = if self.sim.as_ref().is_some_and(|(id, _)| *id == window) {
+            Text::SimTitle
         } else {
-            "随申码离线服务".to_owned()
-        }
+            Text::WindowTitle
+        };
+        text.zh().to_owned()
     }
 
     fn update(&mut self, message: ShellMessage) -> Task<ShellMessage> {
@@ -213,6 +218,7 @@ impl Shell {
         let mut subscriptions = vec![
             window::resize_events().map(|(id, size)| ShellMessage::Resized(id, size)),
             window::close_events().map(ShellMessage::Closed),
+            Subscription::run(terminate_requests),
         ];
         if let Some(feed) = &self.feed {
             subscriptions.push(
@@ -232,7 +238,7 @@ impl Shell {
                     ShellMessage::Kiosk(app::Message::Corner(corner::Message::Tick(at)))
                 }));
         }
-        if self.mode == Mode::Windowed {
+        if quits_on_escape(self.mode) {
             subscriptions.push(keyboard::listen().filter_map(|event| match event {
                 keyboard::Event::KeyPressed {
                     key: keyboard::Key::Named(keyboard::key::Named::Escape),
@@ -243,6 +249,30 @@ impl Shell {
         }
         Subscription::batch(subscriptions)
     }
+}
+
+/// SIGTERM, as [`ShellMessage::Quit`] (on iced's Tokio runtime). Without a signal handler the
+/// stream waits for ever and SIGTERM keeps its default action.
+fn terminate_requests() -> impl Stream<Item = ShellMessage> {
+    use tokio::signal::unix::{SignalKind, signal};
+    stream::unfold((), |()| async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+                tracing::info!("SIGTERM: closing the screens");
+                Some((ShellMessage::Quit, ()))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch SIGTERM");
+                std::future::pending().await
+            }
+        }
+    })
+}
+
+/// Whether Esc quits: in development only; in production no key leaves the app.
+fn quits_on_escape(mode: Mode) -> bool {
+    mode == Mode::Windowed
 }
 
 fn main_window(mode: Mode) -> window::Settings {
@@ -301,5 +331,33 @@ impl Feed {
             let frame = receiver.borrow_and_update().clone();
             Some((frame, receiver))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_production_window_is_fullscreen_undecorated_and_cannot_be_closed() {
+        let window = main_window(Mode::Kiosk);
+        assert!(window.fullscreen);
+        assert!(!window.decorations);
+        assert!(!window.closeable);
+        assert!(!window.exit_on_close_request);
+        assert!(!window.resizable);
+        assert!(!window.minimizable);
+        assert_eq!(window.size, Size::new(1920.0, 1080.0));
+        // Development: an ordinary window that closes.
+        let window = main_window(Mode::Windowed);
+        assert!(!window.fullscreen);
+        assert!(window.decorations);
+        assert!(window.exit_on_close_request);
+    }
+
+    #[test]
+    fn only_development_quits_on_escape() {
+        assert!(!quits_on_escape(Mode::Kiosk));
+        assert!(quits_on_escape(Mode::Windowed));
     }
 }

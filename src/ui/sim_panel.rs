@@ -1,5 +1,6 @@
 //! The simulator panel: a second window, open only while devices are simulated, that lets a
-//! person play the devices: place or remove each demo card or the demo staff member's card
+//! person play the devices: place or remove each demo card (with the embedded central, one per
+//! demo citizen: [`demo_citizen_cards`]) or the demo staff member's card
 //! ([`crate::sample::demo_staff_card`]), show a demo citizen's 随申码 (or an invalid one), run
 //! the printer out of paper or open its cover, and, with the embedded central service, make the
 //! central reachable or not. Shown in Chinese (it is for demos and staff, not for residents).
@@ -71,6 +72,64 @@ impl Suishen {
                 central::admin::suishen_code(&data, id_number, time::OffsetDateTime::now_utc())
             }),
         }
+    }
+}
+
+/// One card per demo citizen of the embedded central service, in its order, so that every demo
+/// journey (apply, reissue, lost, under 60, no photo, not verified, yellow, red, the foreign and
+/// permit cards, the leap-day birthday) can be started with a card: the detailed demo card
+/// ([`idcard::demo_cards`]) where one carries the citizen's number, otherwise a resident's card
+/// made from the citizen's record (name, number, and the birth date and sex the number encodes).
+#[cfg(feature = "embedded-central")]
+pub fn demo_citizen_cards() -> Vec<idcard::IdCard> {
+    let detailed = idcard::demo_cards();
+    central::demo::demo_citizens()
+        .into_iter()
+        .map(|person| {
+            let number = person.citizen.id_number;
+            detailed
+                .iter()
+                .find(|card| card.id_number == number)
+                .cloned()
+                .unwrap_or_else(|| card_of(person.citizen.name, number))
+        })
+        .collect()
+}
+
+/// A long-term resident's card (or a permit, for an 81/82/83 number) for a demo citizen.
+#[cfg(feature = "embedded-central")]
+fn card_of(name: String, id_number: protocol::IdNumber) -> idcard::IdCard {
+    use protocol::idnumber::{IdKind, Sex as NumberSex};
+    let (card_type, nation) = match id_number.kind() {
+        IdKind::ResidencePermit(_) => (idcard::CardType::Permit, None),
+        IdKind::Foreigner2017 => (idcard::CardType::Foreigner2017, None),
+        IdKind::Foreigner2023 => (idcard::CardType::Foreigner2023, None),
+        IdKind::Resident => (idcard::CardType::Resident, Some(("汉", "01"))),
+    };
+    let sex = match id_number.sex() {
+        Some(NumberSex::Male) => idcard::Sex::Male,
+        Some(NumberSex::Female) => idcard::Sex::Female,
+        None => idcard::Sex::NotKnown,
+    };
+    idcard::IdCard {
+        card_type,
+        english_name: (card_type != idcard::CardType::Resident && name.is_ascii())
+            .then(|| name.clone()),
+        name,
+        sex,
+        nation: nation.map(|(n, _)| n.to_owned()),
+        nation_code: nation.map(|(_, code)| code.to_owned()),
+        nationality: None,
+        birth_date: id_number.birth_date(),
+        address: Some("上海市黄浦区演示路1号".to_owned()),
+        id_number,
+        authority: Some("上海市公安局黄浦分局".to_owned()),
+        valid_from: time::macros::date!(2016 - 01 - 01),
+        valid_until: None,
+        pass_number: None,
+        issue_count: None,
+        card_version: None,
+        renewal_count: None,
     }
 }
 
@@ -149,6 +208,13 @@ impl SimPanel {
             last: None,
             scale: Scale(0.42),
         })
+    }
+
+    /// The same panel with these cards to place instead of [`idcard::demo_cards`] (with the
+    /// embedded central: [`demo_citizen_cards`]).
+    pub fn with_cards(mut self, cards: Vec<idcard::IdCard>) -> SimPanel {
+        self.cards = cards;
+        self
     }
 
     /// The same panel with "central reachable / not reachable" (the embedded central service,

@@ -77,6 +77,7 @@ table! {
     HomeIntro => "年满60周岁的老年人，可在这里打印随申码离线码，不用智能手机。",
         "Residents aged 60 or over can print their Suishen Code here. No smartphone needed.";
     Start => "随申码离线服务", "Offline code service";
+    WindowTitle => "随申码离线服务", "Offline code service";
     OtherLanguage => "English", "中文";
     CentralOffline => "暂时连不上服务中心，可能无法办理。请稍后再试，或咨询工作人员。",
         "The service centre cannot be reached now. Please try again later, or ask the staff.";

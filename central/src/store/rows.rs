@@ -233,6 +233,6 @@ mod tests {
         assert!(config.notice.is_none());
         assert!(config.service_hours.is_empty());
         assert!(config.staff.is_empty());
-        assert_eq!(config.idle_timeout_seconds, 120);
+        assert_eq!(config.idle_timeout_seconds, 60);
     }
 }

@@ -30,7 +30,9 @@ use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _, point};
 use qrcode::{Color, EcLevel, QrCode};
 
 /// The bundled CJK font (a subset of Noto Sans CJK SC Regular, SIL OFL 1.1; see `assets/fonts/`).
-pub const FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-Regular-subset.otf");
+/// A `static`, so that a binary holds one copy however many crates use it (the kiosk's screens
+/// too).
+pub static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-Regular-cjk.otf");
 
 /// Height in dots of one line of text at size 1 (the printer's 24-dot font).
 pub const LINE_DOTS: u32 = 24;

@@ -140,7 +140,13 @@ pub fn view(state: &State, look: Look) -> Element<'_, Message> {
         field(Text::LabelCode, code_words(look, &state.code)),
         field(Text::LabelNewCode, new_code),
     ]
-    .spacing(look.px(theme::GAP));
+    // With the reissue note the facts have a fifth line: closer lines keep them as tall as the
+    // photo, so that the buttons below keep their full height at 1080p.
+    .spacing(look.px(if state.offer == Offer::Reissue {
+        theme::GAP / 2.0
+    } else {
+        theme::GAP
+    }));
     if state.offer == Offer::Reissue {
         facts = facts.push(line(look, look.t(Text::ReissueNote)));
     }

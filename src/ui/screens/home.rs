@@ -1,4 +1,5 @@
-//! The home screen: 随申码离线服务 (the start button), a notice while the central is
+//! The home screen: 随申码离线服务 (the start button), the notice from the central's config (the
+//! operator's free text, shown as written in either language), a notice while the central is
 //! unreachable, and the language toggle (drawn in the footer, where other screens have
 //! 返回首页).
 
@@ -18,6 +19,8 @@ pub const STEP: Option<u8> = None;
 pub struct State {
     /// Show "the central cannot be reached".
     pub notice_offline: bool,
+    /// The notice from the central's config, if it sets one.
+    pub notice: Option<String>,
 }
 
 /// What can be touched on home.
@@ -54,6 +57,11 @@ pub fn view(state: &State, look: Look) -> Element<'_, Message> {
         .center_x(iced::Length::Fill),
     ]
     .spacing(look.px(theme::GAP * 1.5));
+    if let Some(text) = state.notice.as_deref().map(str::trim)
+        && !text.is_empty()
+    {
+        content = content.push(notice(look, text));
+    }
     if state.notice_offline {
         content = content.push(notice(look, look.t(Text::CentralOffline)));
     }

@@ -1,4 +1,6 @@
-//! The out-of-service screen: 暂停服务, the reason, and where to go instead.
+//! The out-of-service screen: 暂停服务, the reason, and where to go instead. It has no 返回首页:
+//! it stands in for home while no session can start, so going back to the start would only show
+//! it again (呼叫工作人员 stays, and staff reach maintenance through the hidden corner).
 
 use iced::Element;
 use iced::widget::column;
