@@ -772,7 +772,7 @@ pub(crate) async fn verify_payload(
                             if today > record.expires_on {
                                 VerifyResult::Expired
                             } else {
-                                VerifyResult::Unknown
+                                VerifyResult::NotYetValid
                             }
                         }
                         CodeStatus::Active => VerifyResult::Valid,

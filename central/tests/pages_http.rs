@@ -503,3 +503,241 @@ async fn an_empty_scan_explains_itself_and_verifies_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("内容太长"));
 }
+
+/// Scans `qr` on the verifier page (a form POST with the verifier's session); returns the status
+/// and the page.
+async fn verify_on_page(f: &Fixture, qr: &str) -> (StatusCode, String) {
+    let token = form_token(&f.service, &f.verifier, "/verify").await;
+    let (status, _, body) = post_form(
+        f,
+        "/verify",
+        Some(&f.verifier),
+        Some(&f.service.base),
+        &[("payload", qr), ("form_token", &token)],
+    )
+    .await;
+    (status, body)
+}
+
+/// The text of the element carrying `attribute` (`data-reason`, `data-band`, ...).
+fn text_of<'a>(html: &'a str, attribute: &str) -> &'a str {
+    let start = html
+        .find(&format!(" {attribute}>"))
+        .unwrap_or_else(|| panic!("no {attribute} in:\n{html}"))
+        + attribute.len()
+        + 2;
+    let end = html[start..].find('<').unwrap() + start;
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn the_verifier_page_says_in_plain_words_why_a_slip_is_lost_forged_expired_or_not_yet_valid()
+{
+    let f = Fixture::new().await;
+    let lost = f.issue(people::SENIOR, "apply", RID_1).await;
+    let expiring = f
+        .issue(
+            people::SENIOR_2,
+            "apply",
+            "7f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b",
+        )
+        .await;
+    let api_result = |qr: String| {
+        let f = &f;
+        async move {
+            let (status, verdict) = post_bearer(
+                &f.service.anonymous(),
+                &f.service.url(routes::VERIFY),
+                &f.verifier,
+                &json!({"payload": qr}),
+            )
+            .await;
+            assert_eq!(status, 200, "{verdict}");
+            verdict["result"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // Lost: reported at the counter.
+    let (status, _) = post_bearer(
+        &f.service.anonymous(),
+        &f.service.url(routes::REPORT_LOST),
+        &f.portal,
+        &json!({"id_number": people::SENIOR.0}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, html) = verify_on_page(&f, &lost).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-result=\"lost\""), "{html}");
+    assert!(html.contains("data-color=\"none\""));
+    assert_eq!(text_of(&html, "data-band"), "无效");
+    assert!(html.contains("此凭条已挂失"));
+    assert!(
+        text_of(&html, "data-reason").contains("已经挂失，不能再使用"),
+        "{html}"
+    );
+    assert!(text_of(&html, "data-reason").contains("补领"));
+
+    // Forged: one character of a genuine slip changed, so that the signature fails.
+    let mut forged = expiring.clone().into_bytes();
+    let at = forged.len() - 5;
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    assert_eq!(api_result(forged.clone()).await, "forged");
+    let (status, html) = verify_on_page(&f, &forged).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-result=\"forged\""), "{html}");
+    assert!(html.contains("不是真实的离线码"));
+    assert!(text_of(&html, "data-reason").contains("可能是伪造或损坏的凭条"));
+    assert!(text_of(&html, "data-reason").contains("请不要放行"));
+    assert!(
+        !html.contains("data-field=\"name\""),
+        "no holder for a forgery"
+    );
+
+    // Not yet valid: the service's clock stands two days before the day the slip was issued.
+    f.service.clock.advance(time::Duration::days(-2));
+    assert_eq!(api_result(expiring.clone()).await, "not_yet_valid");
+    let (status, html) = verify_on_page(&f, &expiring).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-result=\"not_yet_valid\""), "{html}");
+    assert!(html.contains("data-color=\"none\""));
+    assert!(html.contains("此凭条尚未生效"));
+    let reason = text_of(&html, "data-reason");
+    assert!(reason.contains("从 2026年11月21日 起才有效"), "{reason}");
+    assert!(reason.contains("请不要放行"), "{reason}");
+    assert!(!html.contains("绿码"));
+
+    // Expired: the day after its last valid day (2027-05-19).
+    f.service.clock.advance(time::Duration::days(2 + 180));
+    assert_eq!(api_result(expiring.clone()).await, "expired");
+    let (status, html) = verify_on_page(&f, &expiring).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-result=\"expired\""), "{html}");
+    assert!(html.contains("此凭条已过期"));
+    let reason = text_of(&html, "data-reason");
+    assert!(reason.contains("有效期到 2027年5月19日 为止"), "{reason}");
+    assert!(reason.contains("重新申领"), "{reason}");
+    assert!(!html.contains("绿码"));
+}
+
+#[tokio::test]
+async fn kiosks_out_of_service_or_with_a_failed_printer_cannot_issue() {
+    let f = Fixture::new().await;
+    let k2 = f.kiosk_with(
+        "K002",
+        "徐汇区行政服务中心",
+        "上海市徐汇区南丹东路 300 号",
+        "9:00-17:00",
+    );
+    let k3 = f.kiosk_with(
+        "K003",
+        "浦东新区市民中心",
+        "上海市浦东新区合欢路 2 号",
+        "9:00-17:00",
+    );
+    // K001 is taken out of service by hall staff; K002's printer has failed (paper is fine);
+    // K003 is healthy.
+    f.heartbeat(
+        &f.kiosk,
+        json!({"in_service": false, "out_of_service_reason": "维护中"}),
+    )
+    .await;
+    f.heartbeat(
+        &k2,
+        json!({"devices": [
+            {"device": "idcard", "state": "connected", "last_error": null},
+            {"device": "scanner", "state": "connected", "last_error": null},
+            {"device": "printer", "state": "failed", "last_error": "切刀故障"}]}),
+    )
+    .await;
+    f.heartbeat(&k3, json!({})).await;
+
+    let (status, _, html) = get_page(&f, "/kiosks", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let card = |id: &str| {
+        let start = html
+            .find(&format!("data-kiosk=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{html}"));
+        let end = html[start..].find("</li>").unwrap() + start;
+        html[start..end].to_owned()
+    };
+    let k1 = card("K001");
+    assert!(k1.contains("data-can-issue=\"false\""), "{k1}");
+    assert!(k1.contains("暂不能办理：暂停服务"), "{k1}");
+    let k2_card = card("K002");
+    assert!(k2_card.contains("data-can-issue=\"false\""), "{k2_card}");
+    assert!(k2_card.contains("暂不能办理：设备故障"), "{k2_card}");
+    let k3_card = card("K003");
+    assert!(k3_card.contains("data-can-issue=\"true\""), "{k3_card}");
+    assert!(k3_card.contains("可以办理"));
+
+    let (status, json) = common::get(&f.service.anonymous(), &f.service.url(routes::KIOSKS)).await;
+    assert_eq!(status, 200);
+    let listing = |id: &str| {
+        json["kiosks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kiosk_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(listing("K001")["can_issue"], false);
+    assert_eq!(listing("K001")["in_service"], false);
+    assert_eq!(listing("K001")["online"], true);
+    assert_eq!(listing("K002")["can_issue"], false);
+    assert_eq!(listing("K002")["paper"], "ok");
+    assert_eq!(listing("K002")["in_service"], true);
+    assert_eq!(listing("K003")["can_issue"], true);
+}
+
+#[tokio::test]
+async fn the_fleet_view_shows_each_kiosks_last_heartbeat_time() {
+    let f = Fixture::new().await;
+    let k2 = f.kiosk_with(
+        "K002",
+        "徐汇区行政服务中心",
+        "上海市徐汇区南丹东路 300 号",
+        "9:00-17:00",
+    );
+    let _k3 = f.kiosk_with(
+        "K003",
+        "浦东新区市民中心",
+        "上海市浦东新区合欢路 2 号",
+        "9:00-17:00",
+    );
+    f.heartbeat(&f.kiosk, json!({})).await; // 10:00:00
+    f.service.clock.advance(time::Duration::seconds(4 * 60 + 7));
+    f.heartbeat(&k2, json!({})).await; // 10:04:07
+    f.service.clock.advance(time::Duration::minutes(2));
+
+    let (status, _, html) = get_page(&f, "/fleet", Some(&f.operator)).await;
+    assert_eq!(status, StatusCode::OK);
+    let heartbeat = |id: &str| {
+        let row = html
+            .find(&format!("data-kiosk=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{html}"));
+        let row = &html[row..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        match row.find("<td data-heartbeat>") {
+            Some(at) => {
+                let cell = &row[at + "<td data-heartbeat>".len()..];
+                cell[..cell.find("</td>").unwrap()].to_owned()
+            }
+            None => row.to_owned(),
+        }
+    };
+    assert_eq!(
+        heartbeat("K001"),
+        "2026-11-21 10:00:00<br><small>6 分钟前</small>"
+    );
+    assert_eq!(
+        heartbeat("K002"),
+        "2026-11-21 10:04:07<br><small>2 分钟前</small>"
+    );
+    assert!(
+        heartbeat("K003").contains("从未连接"),
+        "a kiosk that never sent one says so"
+    );
+}

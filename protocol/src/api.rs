@@ -1278,6 +1278,9 @@ pub enum VerifyResult {
     Lost,
     /// Past its last valid day.
     Expired,
+    /// Dated after today: its first valid day has not come yet (a slip made with a wrong
+    /// clock, or a forgery with a changed date).
+    NotYetValid,
     /// Not a well-formed code, or its signature does not verify.
     Forged,
     /// Well formed and correctly signed, but the central has no record of it.

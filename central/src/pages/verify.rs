@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use protocol::api::{Color, Photo, VerifyResponse, VerifyResult};
 use serde::Deserialize;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use super::auth::{SameOrigin, Session, Visitor};
 use super::html::{Frame, chinese_date, clock_time, date_time, esc, page};
@@ -93,7 +93,7 @@ pub(crate) async fn check(
         Ok(verdict) => verdict,
         Err(e) if e.code() == protocol::api::ErrorCode::VenueNotActive => {
             return Err(PageError::forbidden(
-                "您所在单位的张贴码已暂停使用，门口核验账号也暂停使用。请联系本单位或审核人员。",
+                "您所在单位的张贴码尚未通过审核或已暂停使用，门口核验账号也暂停使用，这次扫码没有核验、没有登记。请联系本单位或审核人员。",
             ));
         }
         Err(e) => return Err(e.into()),
@@ -223,6 +223,19 @@ fn wording(verdict: &VerifyResponse) -> (&'static str, String, Option<String>) {
                 None => "请持码人到自助终端重新申领。".into(),
             }),
         ),
+        (VerifyResult::NotYetValid, _) => (
+            "无效",
+            "此凭条尚未生效".into(),
+            Some(match verdict.expires_on.and_then(first_valid_day) {
+                Some(day) => format!(
+                    "这张凭条从 {} 起才有效，今天还不能使用。凭条日期可能有误，请不要放行，\
+                     请持码人到窗口核实。",
+                    chinese_date(day)
+                ),
+                None => "这张凭条还没有到生效日期。凭条日期可能有误，请不要放行，请持码人到窗口核实。"
+                    .into(),
+            }),
+        ),
         (VerifyResult::Forged, _) => (
             "无效",
             "不是真实的离线码".into(),
@@ -236,12 +249,21 @@ fn wording(verdict: &VerifyResponse) -> (&'static str, String, Option<String>) {
     }
 }
 
+/// The first valid day of a slip whose last valid day is `expires_on` (the two are
+/// [`protocol::code::VALIDITY_DAYS`] days apart, counting both).
+fn first_valid_day(expires_on: Date) -> Option<Date> {
+    expires_on.checked_sub(time::Duration::days(
+        i64::from(protocol::code::VALIDITY_DAYS) - 1,
+    ))
+}
+
 fn result_name(result: VerifyResult) -> &'static str {
     match result {
         VerifyResult::Valid => "valid",
         VerifyResult::Superseded => "superseded",
         VerifyResult::Lost => "lost",
         VerifyResult::Expired => "expired",
+        VerifyResult::NotYetValid => "not_yet_valid",
         VerifyResult::Forged => "forged",
         VerifyResult::Unknown => "unknown",
     }
@@ -384,11 +406,29 @@ mod tests {
     }
 
     #[test]
+    fn each_colour_has_its_band_and_word() {
+        for (color, class, word) in [
+            (Color::Green, "color-green", ">绿码<"),
+            (Color::Yellow, "color-yellow", ">黄码<"),
+            (Color::Red, "color-red", ">红码<"),
+        ] {
+            let html = verdict_section(
+                &verdict(VerifyResult::Valid, Some(color)),
+                datetime!(2026-11-21 10:00 +8),
+            );
+            assert!(html.contains(&format!("result-valid {class}")), "{color:?}");
+            assert!(html.contains(word), "{color:?}");
+            assert!(html.contains("data-photo"), "{color:?}");
+        }
+    }
+
+    #[test]
     fn every_invalid_verdict_says_why_and_shows_no_colour() {
         for (result, words) in [
             (VerifyResult::Superseded, "补领"),
             (VerifyResult::Lost, "挂失"),
             (VerifyResult::Expired, "2027年5月19日"),
+            (VerifyResult::NotYetValid, "从 2026年11月21日 起才有效"),
             (VerifyResult::Forged, "伪造"),
             (VerifyResult::Unknown, "没有这张凭条的记录"),
         ] {
