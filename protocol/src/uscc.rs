@@ -317,6 +317,38 @@ mod tests {
         }
 
         #[test]
+        fn any_other_character_in_positions_9_to_18_is_always_caught(
+            first in body(),
+            position in 8usize..18,
+            replacement in any::<char>(),
+        ) {
+            // Positions 9 to 18 (the entity identifier and the check character): whatever
+            // replaces one of them, from the code set or not, the code no longer parses; only
+            // the same letter in lower case reads as the same code.
+            let code = complete(&first);
+            let mut chars: Vec<char> = code.chars().collect();
+            prop_assume!(!chars[position].eq_ignore_ascii_case(&replacement));
+            chars[position] = replacement;
+            let changed: String = chars.into_iter().collect();
+            prop_assert!(Uscc::parse(&changed).is_err(), "{} -> {:?}", code, changed);
+        }
+
+        #[test]
+        fn never_panics_on_arbitrary_strings(text in any::<String>()) {
+            let _ = Uscc::parse(&text);
+            let _ = check_char(&text);
+        }
+
+        #[test]
+        fn never_panics_on_arbitrary_bytes_read_as_text(
+            bytes in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = Uscc::parse(&text);
+            let _ = check_char(&text);
+        }
+
+        #[test]
         fn a_swap_of_adjacent_characters_is_always_caught(first in body(), position in 0usize..16) {
             let code = complete(&first);
             let mut bytes = code.clone().into_bytes();

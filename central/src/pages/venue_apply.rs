@@ -1,6 +1,6 @@
 //! The application for a venue poster code (`/venues/apply`, anyone): an organisation gives its
 //! registered name, unified social credit code (checked with its check character, GB
-//! 32100-2015), the address of its entrance and a contact. The application waits for an
+//! 32100-2015, and registered in Shanghai: positions 3 and 4 are `31`), the address of its entrance and a contact. The application waits for an
 //! operator (`/venues/review`). The form has no session: the same-origin check guards it, as it
 //! does the sign-in form.
 
@@ -24,6 +24,9 @@ use crate::venues::{
 
 /// Where the page is.
 pub const PATH: &str = "/venues/apply";
+/// The province-level part of the administrative division (positions 3 and 4 of a unified
+/// social credit code) of organisations registered in Shanghai: only they may apply.
+pub const SHANGHAI_REGION: &str = "31";
 
 /// The form's fields.
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +131,13 @@ fn check(form: &ApplyForm) -> Result<VenueApplication, String> {
     }
     printable("单位名称", &name)?;
     let uscc = Uscc::parse(&form.uscc).map_err(|e| uscc_problem(&e))?;
+    if !uscc.region().starts_with(SHANGHAI_REGION) {
+        return Err(format!(
+            "本服务只受理在上海市登记的单位：统一社会信用代码第 3、4 位应为 {SHANGHAI_REGION}，\
+             您填写的是 {}。在外省市登记的单位，请向登记地申请。",
+            uscc.region().get(..2).unwrap_or_default()
+        ));
+    }
     let count = address.chars().count();
     if !(4..=MAX_ADDRESS_CHARS).contains(&count) {
         return Err(format!(
@@ -279,6 +289,13 @@ mod tests {
         assert!(problem(form("上海市示例文化中心", "91310101MA1FL2X0PK")).contains("校验位"));
         assert!(problem(form("上海市示例文化中心", "91310101MA1FL2X0P")).contains("17 位"));
         assert!(problem(form("上海𠮷祥文化中心", "91310101MA1FL2X0PL")).contains("“𠮷”"));
+        // Valid, but registered in Fujian (the example of GB 32100-2015).
+        let elsewhere = problem(form("上海市示例文化中心", "91350100M000100Y43"));
+        assert!(
+            elsewhere.contains("上海市登记") && elsewhere.contains("35"),
+            "{elsewhere}"
+        );
+        assert!(check(&form("上海市示例文化中心", "91310115MA1K4A2B3A")).is_ok());
         let mut bad_phone = form("上海市示例文化中心", "91310101MA1FL2X0PL");
         bad_phone.contact_phone = "call me".into();
         assert!(problem(bad_phone).contains("联系电话"));

@@ -18,8 +18,12 @@ use crate::pages_support::{Fixture, cookie, form_body, form_token, page_client};
 /// A valid unified social credit code (a company registered in Huangpu; check character
 /// computed by hand in `protocol::uscc`'s tests).
 pub const USCC: &str = "91310101MA1FL2X0PL";
-/// Another valid one (the example of GB 32100-2015).
-pub const USCC_2: &str = "91350100M000100Y43";
+/// Another valid one, registered in Pudong (check character computed with the weights of
+/// `protocol::uscc`).
+pub const USCC_2: &str = "91310115MA1K4A2B3A";
+/// Valid, but registered in Fujian (the example of GB 32100-2015): refused, since only
+/// organisations registered in Shanghai may apply.
+pub const USCC_ELSEWHERE: &str = "91350100M000100Y43";
 /// The test organisation.
 pub const VENUE_NAME: &str = "上海市示例社区文化活动中心";
 /// Its address.
