@@ -107,6 +107,10 @@ async fn apply_approve_print_scan_see_and_export_every_entry() {
         html.contains(&format!("value=\"{VENUE_NAME}\"")),
         "the form keeps what was typed"
     );
+    // A valid code of an organisation registered outside Shanghai is refused too.
+    let (status, html) = apply(&f, VENUE_NAME, USCC_ELSEWHERE).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("只受理在上海市登记的单位"), "{html}");
     let (status, html) = apply(&f, VENUE_NAME, USCC).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("data-outcome=\"applied\""));
@@ -475,4 +479,395 @@ async fn entries_older_than_28_days_are_gone_after_the_clean_up() {
         1
     );
     assert_eq!(entry_count(&f), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_and_rejected_venues_are_refused_with_403_at_the_poster_and_the_door() {
+    let f = Fixture::new().await;
+    let slip = f.issue(people::SENIOR_2, "apply", RID_1).await;
+    let senior = suishen(&f, people::SENIOR.0);
+    let signer = f
+        .service
+        .data
+        .issuer_keys()
+        .unwrap()
+        .current()
+        .unwrap()
+        .clone();
+    const OTHER: &str = "上海市另一家示例单位";
+    let (status, _) = apply(&f, VENUE_NAME, USCC).await;
+    assert_eq!(status, 200);
+    let (status, _) = apply(&f, OTHER, USCC_2).await;
+    assert_eq!(status, 200);
+    let other = venue_id(&f, OTHER).await;
+    let (status, _) = review(&f, "reject", &other, "名称与执照不符").await;
+    assert_eq!(status, 200);
+
+    for (name, state) in [(VENUE_NAME, "pending"), (OTHER, "rejected")] {
+        let venue = f.service.with_store(|store| {
+            store
+                .venues()
+                .unwrap()
+                .into_iter()
+                .find(|v| v.name == name)
+                .unwrap()
+        });
+        assert_eq!(venue.status.as_str(), state);
+        // A correctly signed poster code of this venue (no such poster was ever handed out,
+        // but a copy of one must not record anything either).
+        let poster = VenueCode::issue(&signer, venue.key, 1)
+            .unwrap()
+            .to_qr_text();
+        let (status, body) = scan(&f, &senior, &poster).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("venue_not_active")),
+            "{state}: {body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains("not approved"));
+        // A door verifier bound to the venue: the API and the verifier page refuse.
+        let door = central::tokens::random_token("v_").unwrap();
+        let hash = central::tokens::token_hash(&door);
+        f.service.with_store(|store| {
+            store
+                .add_venue_verifier(venue.id, "门卫老周", &hash)
+                .unwrap()
+        });
+        let (status, body) = post_bearer(
+            &f.service.anonymous(),
+            &f.service.url(routes::VERIFY),
+            &door,
+            &json!({"payload": slip}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("venue_not_active")),
+            "{state}: {body}"
+        );
+        let door_form = form_token(&f.service, &door, "/verify").await;
+        let (status, html) = post_form(
+            &f,
+            "/verify",
+            Some(&door),
+            &[("payload", &slip), ("form_token", &door_form)],
+        )
+        .await;
+        assert_eq!(status, 403, "{state}: {html}");
+        assert!(html.contains("尚未通过审核或已暂停使用"), "{html}");
+        assert!(!html.contains("data-result"), "nothing was verified");
+    }
+    assert_eq!(entry_count(&f), 0, "nothing recorded");
+}
+
+/// GETs `path` with the organisation's cookie: status, `Cache-Control`, body.
+async fn fetch(f: &Fixture, path: &str, token: &str) -> (u16, String, String) {
+    let response = pages_support::page_client(&f.service)
+        .get(f.service.url(path))
+        .header("cookie", pages_support::cookie(token))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let cache = response
+        .headers()
+        .get("cache-control")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, cache, response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_lists_the_shanghai_days_entries_and_the_csv_gives_an_earlier_day_unstored() {
+    let f = Fixture::new().await;
+    f.service.with_store(|store| {
+        for (person, color) in [
+            (people::SENIOR_2, Color::Yellow),
+            (people::LEAP_DAY, Color::Red),
+        ] {
+            store
+                .set_color(&protocol::IdNumber::parse(person.0).unwrap(), color)
+                .unwrap();
+        }
+    });
+    let token = registered_venue(&f).await;
+    let qr = poster_qr(&poster_pdf(&f, &token).await);
+    // 2026-11-21 10:00 in Shanghai.
+    let (status, _) = scan(&f, &suishen(&f, people::SENIOR.0), &qr).await;
+    assert_eq!(status, 200);
+    // 14.5 hours later: 2026-11-22 00:30 in Shanghai, while UTC still says 2026-11-21.
+    f.service.clock.advance(Duration::minutes(14 * 60 + 30));
+    for person in [people::SENIOR_2, people::LEAP_DAY, people::SENIOR] {
+        let (status, body) = scan(&f, &suishen(&f, person.0), &qr).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // The page: today's (Shanghai) entries only, counted by colour; not stored by the browser.
+    let (status, cache, html) = fetch(&f, "/venue", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(cache, "no-store");
+    assert!(
+        html.contains("今日进场记录 <small>2026年11月22日</small>"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<tr data-entry").count(), 3, "{html}");
+    assert!(
+        !html.contains("<td>10:00:00</td>"),
+        "yesterday's entry is not listed"
+    );
+    assert_eq!(html.matches("<td>00:30:00</td>").count(), 3);
+    for (count, n) in [("total", 3), ("green", 1), ("yellow", 1), ("red", 1)] {
+        assert!(
+            html.contains(&format!("data-count=\"{count}\">{n}<")),
+            "{count}: {html}"
+        );
+    }
+
+    // The CSV: today by default, an earlier day on request, within the 28 days kept.
+    let csv_lines = |csv: &str| -> Vec<String> {
+        csv.trim_start_matches('\u{feff}')
+            .lines()
+            .skip(1)
+            .map(str::to_owned)
+            .collect()
+    };
+    let (status, cache, csv) = fetch(&f, "/venue/entries.csv", &token).await;
+    assert_eq!((status, cache.as_str()), (200, "no-store"));
+    assert_eq!(
+        csv_lines(&csv),
+        [
+            "2026-11-22 00:30:00,张*国,黄码,随申码",
+            "2026-11-22 00:30:00,赵*兰,红码,随申码",
+            "2026-11-22 00:30:00,王*英,绿码,随申码",
+        ]
+    );
+    let (status, cache, csv) = fetch(&f, "/venue/entries.csv?date=2026-11-21", &token).await;
+    assert_eq!((status, cache.as_str()), (200, "no-store"));
+    assert_eq!(csv_lines(&csv), ["2026-11-21 10:00:00,王*英,绿码,随申码"]);
+    let (status, _, csv) = fetch(&f, "/venue/entries.csv?date=2026-10-26", &token).await;
+    assert_eq!(status, 200, "the oldest day kept: {csv}");
+    assert!(csv_lines(&csv).is_empty());
+    for (date, why) in [
+        ("2026-10-25", "only 28 days are kept"),
+        ("2026-11-23", "tomorrow"),
+        ("22/11/2026", "not a date"),
+    ] {
+        let (status, _, html) = fetch(&f, &format!("/venue/entries.csv?date={date}"), &token).await;
+        assert_eq!(status, 400, "{why}: {html}");
+    }
+    let (_, _, html) = fetch(&f, "/venue/entries.csv?date=2026-10-25", &token).await;
+    assert!(html.contains("只能导出最近 28 天"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_deletes_old_entries_when_it_starts() {
+    use central::model::NewCitizen;
+    use central::venues::{Decision, EntryVia, NewEntry, VenueApplication};
+    let dir = tempfile::tempdir().unwrap();
+    let test_data = common::backend::data_dir(dir.path().join("data"));
+    let start = common::start_clock().now();
+    // Before the service starts: a venue with entries 40, 29 and 27 days and an hour old (by
+    // the test clock the service will run on).
+    let venue = common::backend::off_runtime(|| {
+        let store = test_data.data.store().unwrap();
+        let operator = store
+            .add_principal(
+                central::model::Role::Operator,
+                "值班运维",
+                "示例单位",
+                &[1; 32],
+            )
+            .unwrap();
+        let citizen = store
+            .upsert_citizen(&NewCitizen {
+                id_number: protocol::IdNumber::parse(people::SENIOR.0).unwrap(),
+                name: people::SENIOR.1.into(),
+                photo: None,
+                color: Color::Green,
+                realname_verified: true,
+            })
+            .unwrap();
+        let venue = store
+            .apply_venue(
+                &VenueId([7; 8]),
+                &VenueApplication {
+                    name: VENUE_NAME.into(),
+                    uscc: protocol::Uscc::parse(USCC).unwrap(),
+                    address: VENUE_ADDRESS.into(),
+                    contact_name: "李联系".into(),
+                    contact_phone: "13800138000".into(),
+                },
+                start - Duration::days(60),
+            )
+            .unwrap();
+        store
+            .decide_venue(
+                venue,
+                &Decision::Approve {
+                    token_hash: [9; 32],
+                },
+                operator,
+                start - Duration::days(60),
+            )
+            .unwrap()
+            .unwrap();
+        store
+            .new_poster(venue, start - Duration::days(60), &mut |serial| {
+                Ok((1, format!("SSMV1:TEST{serial}")))
+            })
+            .unwrap();
+        for age in [
+            Duration::days(40),
+            Duration::days(29),
+            Duration::days(27),
+            Duration::hours(1),
+        ] {
+            store
+                .record_entry(&NewEntry {
+                    venue,
+                    at: start - age,
+                    citizen,
+                    color: Color::Green,
+                    via: EntryVia::Poster { serial: 1 },
+                })
+                .unwrap()
+                .unwrap();
+        }
+        venue
+    });
+    let service = common::Service::start_on(dir, test_data).await;
+    let left = || {
+        service.with_store(|store| {
+            store
+                .venue_entries(
+                    venue,
+                    start - Duration::days(400),
+                    start + Duration::days(1),
+                )
+                .unwrap()
+                .iter()
+                .map(|e| (start - e.at).whole_days())
+                .collect::<Vec<_>>()
+        })
+    };
+    // The clean-up's first round runs as the service starts (then every hour).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while left().len() > 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "old entries still there: {:?}",
+            left()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left(), [27, 0], "the recent entries stay");
+    assert_eq!(
+        central::venues::CLEANUP_INTERVAL,
+        std::time::Duration::from_secs(3600)
+    );
+}
+
+/// The pixels of a PNG as RGB, with its width.
+fn rgb_pixels(png: &[u8]) -> (usize, usize, Vec<[u8; 3]>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap();
+    let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buffer).unwrap();
+    let channels = frame.color_type.samples();
+    assert_eq!(frame.bit_depth, png::BitDepth::Eight);
+    let pixels = buffer[..frame.buffer_size()]
+        .chunks(channels)
+        .map(|p| match channels {
+            1 | 2 => [p[0], p[0], p[0]],
+            _ => [p[0], p[1], p[2]],
+        })
+        .collect();
+    (frame.width as usize, frame.height as usize, pixels)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poster_prints_the_name_the_headline_and_a_qr_about_120_mm_wide() {
+    let f = Fixture::new().await;
+    let token = registered_venue(&f).await;
+    let pdf = poster_pdf(&f, &token).await;
+    let qr = poster_qr(&pdf);
+    assert!(qr.starts_with("SSMV1:"), "zbarimg reads the poster's code");
+
+    const DPI: f64 = 150.0;
+    let dir = tempfile::tempdir().unwrap();
+    let (width, height, pixels) = rgb_pixels(&render_pdf(&pdf, DPI as u32, dir.path()));
+    let mm = |px: usize| px as f64 * 25.4 / DPI;
+    let px = |mm: f64| (mm / 25.4 * DPI).round() as usize;
+    assert!((mm(width) - 210.0).abs() < 1.0 && (mm(height) - 297.0).abs() < 1.0);
+    // The bounding box (mm from the top left) of the pixels in a band of the page (mm from the
+    // top) that pass `ink`, and how many there are.
+    let ink_in = |top: f64, bottom: f64, ink: &dyn Fn([u8; 3]) -> bool| {
+        let (mut count, mut left, mut right, mut upper, mut lower) =
+            (0usize, usize::MAX, 0, usize::MAX, 0);
+        for y in px(top)..px(bottom).min(height) {
+            for x in 0..width {
+                if ink(pixels[y * width + x]) {
+                    count += 1;
+                    left = left.min(x);
+                    right = right.max(x);
+                    upper = upper.min(y);
+                    lower = lower.max(y);
+                }
+            }
+        }
+        assert!(
+            count > 0,
+            "no ink between {top} and {bottom} mm from the top"
+        );
+        (count, mm(left), mm(right + 1), mm(upper), mm(lower + 1))
+    };
+    let black = |[r, g, b]: [u8; 3]| r < 100 && g < 100 && b < 100;
+    let red = |[r, g, b]: [u8; 3]| r > 150 && g < 90 && b < 90;
+
+    // The QR: black modules between the headline and the instructions. Its printed size is
+    // the 150 mm square's share of the modules without the quiet zone.
+    let (_, left, right, top, bottom) = ink_in(84.0, 228.0, &black);
+    let modules = qrcode::QrCode::with_error_correction_level(qr.as_bytes(), qrcode::EcLevel::M)
+        .unwrap()
+        .width() as f64;
+    let expected = central::venues::poster::QR_MM as f64 * modules / (modules + 8.0);
+    let (qr_width, qr_height) = (right - left, bottom - top);
+    assert!(
+        (110.0..=130.0).contains(&qr_width),
+        "the QR is {qr_width:.1} mm wide"
+    );
+    assert!(
+        (qr_width - expected).abs() < 1.0,
+        "{qr_width:.1} mm, drawn as {expected:.1} mm"
+    );
+    assert!(
+        (qr_height - qr_width).abs() < 1.0,
+        "square: {qr_width} x {qr_height}"
+    );
+    assert!(
+        ((left + right) / 2.0 - 105.0).abs() < 1.0,
+        "centred: {left}..{right}"
+    );
+
+    // The organisation's name (28 pt, black) under the band, and 进出请扫码 (48 pt, red) above the
+    // QR: ink in both, centred, as wide as the text set in those sizes.
+    let (count, left, right, _, _) = ink_in(22.0, 55.0, &black);
+    assert!(count > 2000, "the name has ink: {count} pixels");
+    let name_mm = VENUE_NAME.chars().count() as f64 * 28.0 * 25.4 / 72.0;
+    assert!(
+        ((right - left) - name_mm).abs() < 8.0,
+        "the name is {:.1} mm wide, set {name_mm:.1} mm",
+        right - left
+    );
+    assert!(((left + right) / 2.0 - 105.0).abs() < 3.0);
+    let (count, left, right, top, bottom) = ink_in(55.0, 84.0, &red);
+    assert!(count > 5000, "进出请扫码 has ink: {count} pixels");
+    let headline_mm = 5.0 * 48.0 * 25.4 / 72.0;
+    assert!(
+        ((right - left) - headline_mm).abs() < 8.0,
+        "进出请扫码 is {:.1} mm wide, set {headline_mm:.1} mm",
+        right - left
+    );
+    assert!(bottom - top > 12.0, "48 pt tall: {top}..{bottom}");
 }

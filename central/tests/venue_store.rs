@@ -47,7 +47,7 @@ fn sign(serial: u16) -> Result<(u8, String), String> {
 
 struct Db {
     store: Arc<dyn Store>,
-    _test_data: TestData,
+    test_data: TestData,
     _dir: tempfile::TempDir,
     operator: i64,
     citizen: i64,
@@ -71,7 +71,7 @@ fn db() -> Db {
         .unwrap();
     Db {
         store,
-        _test_data: test_data,
+        test_data,
         _dir: dir,
         operator,
         citizen,
@@ -348,19 +348,53 @@ fn the_clean_up_deletes_exactly_what_is_older_than_28_days() {
 }
 
 #[test]
-fn the_purge_entries_subcommand_runs_the_clean_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let test_data = data_dir(dir.path().join("data"));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_central"));
-    command
-        .args(["purge-entries", "--data"])
-        .arg(test_data.data.path())
-        .env("RUST_LOG", "warn");
-    test_data.configure(&mut command);
-    let out = command.output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap().trim(),
-        "deleted 0 venue entries older than 28 days"
-    );
+fn the_purge_entries_subcommand_deletes_the_old_entries_and_says_how_many() {
+    let db = db();
+    let id = db
+        .store
+        .apply_venue(&VenueId([7; 8]), &application("上海市示例文化中心"), NOW)
+        .unwrap();
+    db.store
+        .decide_venue(
+            id,
+            &Decision::Approve {
+                token_hash: [9; 32],
+            },
+            db.operator,
+            NOW,
+        )
+        .unwrap()
+        .unwrap();
+    db.store.new_poster(id, NOW, &mut sign).unwrap();
+    // The command runs on the system clock: entries 40 and 29 days old go, 27 days and an hour
+    // old stay.
+    let now = OffsetDateTime::now_utc();
+    let poster = EntryVia::Poster { serial: 1 };
+    for age in [
+        Duration::days(40),
+        Duration::days(29),
+        Duration::days(27),
+        Duration::hours(1),
+    ] {
+        entry(&db, id, now - age, poster).unwrap();
+    }
+    let run = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_central"));
+        command
+            .args(["purge-entries", "--data"])
+            .arg(db.test_data.data.path())
+            .env("RUST_LOG", "warn");
+        db.test_data.configure(&mut command);
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(run(), "deleted 2 venue entries older than 28 days");
+    let left = db
+        .store
+        .venue_entries(id, now - Duration::days(60), now + Duration::days(1))
+        .unwrap();
+    let ages: Vec<i64> = left.iter().map(|e| (now - e.at).whole_days()).collect();
+    assert_eq!(ages, [27, 0], "the recent entries stay");
+    assert_eq!(run(), "deleted 0 venue entries older than 28 days");
 }
