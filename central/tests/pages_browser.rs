@@ -454,3 +454,271 @@ async fn the_counter_reports_a_slip_lost_and_it_stops_verifying() {
     );
     assert!(b.text().contains("目前没有有效的离线码"));
 }
+
+/// How far (in CSS pixels) any point of the verdict may lie from a copy of the watermark: the
+/// gaps between copies are 2.5rem by 3.5rem (50 x 70 px).
+const WATERMARK_REACH: f64 = 60.0;
+
+/// Samples the verdict every 24 px and measures, in the rotated grid's own coordinates, how far
+/// each point is from the nearest copy of the watermark text.
+const WATERMARK_COVERAGE: &str = "(() => {
+    const result = document.querySelector('[data-result]');
+    const r = result.getBoundingClientRect();
+    const w = result.querySelector('.watermark');
+    const grid = w.querySelector('.watermark-grid');
+    const box = w.getBoundingClientRect();
+    const g = grid.getBoundingClientRect();
+    const cx = g.left + g.width / 2, cy = g.top + g.height / 2;
+    const inverse = new DOMMatrix(getComputedStyle(grid).transform).inverse();
+    const spans = [...grid.querySelectorAll('span')].map(s => ({
+        l: s.offsetLeft, t: s.offsetTop, r: s.offsetLeft + s.offsetWidth, b: s.offsetTop + s.offsetHeight }));
+    let worst = 0, worstAt = null, samples = 0;
+    for (let y = r.top + 2; y < r.bottom; y += 24) {
+        for (let x = r.left + 2; x < r.right; x += 24) {
+            const q = inverse.transformPoint(new DOMPoint(x - cx, y - cy));
+            const lx = q.x + grid.offsetWidth / 2, ly = q.y + grid.offsetHeight / 2;
+            let best = Infinity;
+            for (const s of spans) {
+                const dx = Math.max(s.l - lx, 0, lx - s.r), dy = Math.max(s.t - ly, 0, ly - s.b);
+                const d = Math.hypot(dx, dy);
+                if (d < best) { best = d; if (d === 0) { break; } }
+            }
+            samples++;
+            if (best > worst) { worst = best; worstAt = [Math.round(x), Math.round(y)]; }
+        }
+    }
+    return { samples, worst, worstAt, copies: spans.length,
+             text: grid.querySelector('span').textContent,
+             covers: box.top <= r.top && box.bottom >= r.bottom && box.left <= r.left && box.right >= r.right,
+             resultWidth: r.width, resultHeight: r.height,
+             transform: getComputedStyle(grid).transform };
+})()";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_colour_fills_the_band_and_the_watermark_covers_the_whole_verdict_on_every_screen() {
+    let f = Fixture::new().await;
+    f.service.with_store(|store| {
+        for (person, color) in [
+            (people::SENIOR_2, protocol::api::Color::Yellow),
+            (people::LEAP_DAY, protocol::api::Color::Red),
+        ] {
+            store
+                .set_color(&protocol::IdNumber::parse(person.0).unwrap(), color)
+                .unwrap();
+        }
+    });
+    let green = f.issue(people::SENIOR, "apply", RID_1).await;
+    let yellow = f.issue(people::SENIOR_2, "apply", RID_2).await;
+    let red = f.issue(people::LEAP_DAY, "apply", RID_3).await;
+
+    let mut b = Browser::launch(1920, 1080);
+    b.sign_in(
+        &f.service.base,
+        "/verify",
+        &f.verifier,
+        "document.getElementById('payload') !== null",
+    );
+    for (width, height, qr, color, word, background, shot) in [
+        (
+            1920,
+            1080,
+            &green,
+            "green",
+            "绿码",
+            "rgb(10, 125, 50)",
+            None,
+        ),
+        (
+            2560,
+            1440,
+            &yellow,
+            "yellow",
+            "黄码",
+            "rgb(255, 204, 0)",
+            None,
+        ),
+        (
+            390,
+            844,
+            &red,
+            "red",
+            "红码",
+            "rgb(196, 22, 28)",
+            Some("verify-red-phone.png"),
+        ),
+    ] {
+        b.resize(width, height);
+        scan(&mut b, qr);
+        let band = b.eval(
+            "(() => { const r = document.querySelector('[data-result]');
+                      const band = r.querySelector('.band');
+                      return { result: r.dataset.result, color: r.dataset.color,
+                               word: r.querySelector('[data-band]').textContent,
+                               background: getComputedStyle(band).backgroundColor,
+                               width: innerWidth,
+                               field: document.getElementById('payload')
+                                   .getBoundingClientRect().width }; })()",
+        );
+        assert!(
+            band["field"].as_f64().unwrap() >= 150.0,
+            "the scan field keeps room to paste into: {band}"
+        );
+        assert_eq!(band["width"], width, "{band}");
+        assert_eq!(band["result"], "valid", "{band}");
+        assert_eq!(band["color"], color, "{band}");
+        assert_eq!(band["word"], word, "{band}");
+        assert_eq!(band["background"], background, "{band}");
+
+        // The watermark, once the page's script has filled it: every point of the verdict is
+        // within reach of a copy naming the verifier, their organisation and the time.
+        b.wait_for(
+            "document.fonts.status === 'loaded'",
+            "the page's fonts to load",
+        );
+        let mark = b.eval(WATERMARK_COVERAGE);
+        let text = mark["text"].as_str().unwrap();
+        assert!(
+            text.contains(VERIFIER_NAME) && text.contains(VERIFIER_ORG),
+            "{mark}"
+        );
+        assert!(text.contains("2026-11-21 10:00:00"), "{mark}");
+        assert_ne!(mark["transform"], "none", "diagonal: {mark}");
+        assert_eq!(mark["covers"], true, "{mark}");
+        assert!(mark["samples"].as_u64().unwrap() > 300, "{mark}");
+        assert!(
+            mark["worst"].as_f64().unwrap() <= WATERMARK_REACH,
+            "at {width}x{height} a point of the verdict is far from any watermark: {mark}"
+        );
+        if let Some(name) = shot {
+            keep_screenshot(name, &b.screenshot(), width, height);
+        }
+    }
+
+    // Without the script's filling (the copies the service renders, only), the largest screen
+    // is not covered: the check above can tell.
+    b.resize(2560, 1440);
+    scan(&mut b, &green);
+    b.eval(
+        "(() => { const grid = document.querySelector('.watermark-grid');
+                  grid.removeAttribute('style');
+                  const copies = grid.querySelectorAll('span');
+                  for (let i = 120; i < copies.length; i++) { copies[i].remove(); } })()",
+    );
+    let bare = b.eval(WATERMARK_COVERAGE);
+    assert!(
+        bare["worst"].as_f64().unwrap() > WATERMARK_REACH,
+        "the measure tells an uncovered verdict: {bare}"
+    );
+}
+
+/// A stand-in for the browser's `BarcodeDetector` (Chromium on Linux has none): it reports QR
+/// support, and once the camera's video has frames it "finds" `__FAKE_QR__` in them, noting in
+/// `sessionStorage` what it was given.
+const FAKE_DETECTOR: &str = "window.BarcodeDetector = class {
+    constructor(options) { this.formats = (options && options.formats) || []; }
+    static getSupportedFormats() { return Promise.resolve(['qr_code', 'ean_13']); }
+    detect(source) {
+        const frames = source instanceof HTMLVideoElement && source.videoWidth > 0 && !source.paused;
+        sessionStorage.setItem('detect', JSON.stringify({
+            tag: source && source.tagName, width: source.videoWidth, height: source.videoHeight,
+            live: !!(source.srcObject && source.srcObject.getVideoTracks()[0]
+                     && source.srcObject.getVideoTracks()[0].readyState === 'live'),
+            formats: this.formats }));
+        return Promise.resolve(frames ? [{ rawValue: __FAKE_QR__, format: 'qr_code' }] : []);
+    }
+};";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_camera_scans_where_the_browser_detects_qr_codes_and_only_there() {
+    let f = Fixture::new().await;
+    let qr = f.issue(people::SENIOR, "apply", RID_1).await;
+
+    // Chromium's fake camera, and a stand-in BarcodeDetector.
+    let mut b = Browser::launch_with(
+        WIDTH,
+        HEIGHT,
+        &[
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+        ],
+    );
+    b.before_every_document(&FAKE_DETECTOR.replace("__FAKE_QR__", &json!(qr).to_string()));
+    b.sign_in(
+        &f.service.base,
+        "/verify",
+        &f.verifier,
+        "document.getElementById('payload') !== null",
+    );
+    b.wait_for(
+        "!document.getElementById('camera').hidden",
+        "the camera button to show",
+    );
+    assert_eq!(
+        b.eval("getComputedStyle(document.getElementById('camera')).display !== 'none'"),
+        true
+    );
+    b.eval("window.__before_scan = true; document.getElementById('camera').click()");
+    b.wait_for(
+        "window.__before_scan === undefined && document.readyState === 'complete' \
+         && document.querySelector('[data-result]') !== null",
+        "the verdict of the camera's scan",
+    );
+    assert_eq!(
+        b.eval("document.querySelector('[data-result]').dataset.result"),
+        "valid"
+    );
+    assert_eq!(
+        b.eval("document.querySelector('[data-field=name]').textContent"),
+        "王*英"
+    );
+    let seen = b.eval("JSON.parse(sessionStorage.getItem('detect'))");
+    assert_eq!(
+        seen["tag"], "VIDEO",
+        "the detector looked at the camera's video: {seen}"
+    );
+    assert!(seen["width"].as_u64().unwrap() > 0, "{seen}");
+    assert_eq!(seen["live"], true, "{seen}");
+    assert_eq!(seen["formats"], json!(["qr_code"]), "{seen}");
+    // The camera is off again and the scan field ready.
+    assert_eq!(
+        b.eval("document.getElementById('camera-view').hidden"),
+        true
+    );
+    b.wait_for(SCAN_READY, "the scan field to have the focus");
+    drop(b);
+
+    // A browser without BarcodeDetector: no camera button; the paste field does the job.
+    let mut b = Browser::launch_with(
+        WIDTH,
+        HEIGHT,
+        &[
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+        ],
+    );
+    b.before_every_document("delete window.BarcodeDetector;");
+    b.sign_in(
+        &f.service.base,
+        "/verify",
+        &f.verifier,
+        "document.getElementById('payload') !== null && document.readyState === 'complete'",
+    );
+    assert_eq!(b.eval("'BarcodeDetector' in window"), false);
+    let controls = b.eval(
+        "(() => { const camera = document.getElementById('camera');
+                  const paste = document.getElementById('payload');
+                  const box = paste.getBoundingClientRect();
+                  return { hidden: camera.hidden, display: getComputedStyle(camera).display,
+                           paste: box.width > 100 && box.height > 20,
+                           label: document.querySelector('label[for=payload]').textContent }; })()",
+    );
+    assert_eq!(controls["hidden"], true, "{controls}");
+    assert_eq!(controls["display"], "none", "{controls}");
+    assert_eq!(controls["paste"], true, "{controls}");
+    assert_eq!(controls["label"], "扫码或输入二维码内容");
+    scan(&mut b, &qr);
+    assert_eq!(
+        b.eval("document.querySelector('[data-result]').dataset.result"),
+        "valid"
+    );
+}

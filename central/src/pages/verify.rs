@@ -142,7 +142,7 @@ fn render(session: &Session, now: OffsetDateTime, shown: &Shown) -> String {
          <form class=\"scan\" id=\"scan-form\" method=\"post\" action=\"{PATH}\" autocomplete=\"off\">\n\
          <label for=\"payload\">扫码或输入二维码内容</label>\n\
          <input id=\"payload\" name=\"payload\" type=\"text\" autofocus autocomplete=\"off\" \
-         autocapitalize=\"off\" spellcheck=\"false\" enterkeyhint=\"go\" maxlength=\"{MAX_PAYLOAD}\">\n\
+         placeholder=\"扫码或输入内容\" autocapitalize=\"off\" spellcheck=\"false\" enterkeyhint=\"go\" maxlength=\"{MAX_PAYLOAD}\">\n\
          {token}\n<button type=\"submit\">核验</button>\n\
          <button type=\"button\" id=\"camera\" hidden>摄像头扫码</button>\n</form>\n\
          <div class=\"camera-view\" id=\"camera-view\" hidden>\n\

@@ -249,6 +249,11 @@ pub struct Browser {
 impl Browser {
     /// Starts Chromium with a fresh profile and opens a page of `width` x `height` CSS pixels.
     pub fn launch(width: u32, height: u32) -> Browser {
+        Self::launch_with(width, height, &[])
+    }
+
+    /// [`Self::launch`] with extra command-line switches (e.g. Chromium's fake camera).
+    pub fn launch_with(width: u32, height: u32, extra: &[&str]) -> Browser {
         let binary = chromium_binary();
         let profile = tempfile::tempdir().unwrap();
         let child = Command::new(&binary)
@@ -273,8 +278,9 @@ impl Browser {
                 "--force-device-scale-factor=1",
                 &format!("--window-size={width},{height}"),
                 &format!("--user-data-dir={}", profile.path().display()),
-                "about:blank",
             ])
+            .args(extra)
+            .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -308,10 +314,7 @@ impl Browser {
             json!({"targetId": target_id, "flatten": true}),
         );
         browser.session = attached["sessionId"].as_str().unwrap().to_owned();
-        browser.call(
-            "Emulation.setDeviceMetricsOverride",
-            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
-        );
+        browser.resize(width, height);
         browser.call(
             "Emulation.setFocusEmulationEnabled",
             json!({"enabled": true}),
@@ -413,6 +416,25 @@ impl Browser {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Makes the page `width` x `height` CSS pixels (a phone-sized one, under 600 pixels wide,
+    /// as a mobile device).
+    pub fn resize(&mut self, width: u32, height: u32) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1,
+                   "mobile": width < 600}),
+        );
+    }
+
+    /// Runs `source` in every document the page opens from now on, before the page's own
+    /// scripts (e.g. a stand-in for a browser feature).
+    pub fn before_every_document(&mut self, source: &str) {
+        self.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": source}),
+        );
     }
 
     /// Opens `url` and waits until the new document has loaded (a mark left on the old one

@@ -1,6 +1,7 @@
-// The pages' only script (no framework, no build step): the live clock, the camera scanner where
-// the browser has a BarcodeDetector, keeping the scan field ready for a USB scanner in keyboard
-// mode, and dropping a verdict from the screen after a while. Every page works without it except
+// The pages' only script (no framework, no build step): the live clock, the watermark repeated
+// until it covers the whole verdict, the camera scanner where the browser has a BarcodeDetector,
+// keeping the scan field ready for a USB scanner in keyboard mode, and dropping a verdict from
+// the screen after a while. Every page works without it except
 // for the clock's ticking and the camera.
 (function () {
   'use strict';
@@ -25,6 +26,41 @@
   if (document.querySelector('[data-clock]')) {
     tick();
     setInterval(tick, 250);
+  }
+
+  // The watermark: the service repeats the verifier's line a fixed number of times; here it is
+  // repeated until the rotated grid covers the whole verdict, whatever the screen's size. The
+  // grid is a square wider than the verdict's diagonal by a line's width on each side (rows end
+  // raggedly), centred on the verdict, so that every point of the verdict lies inside it at any
+  // angle; then rows are added until the square is full.
+  function fillWatermark() {
+    var marks = document.querySelectorAll('.watermark');
+    for (var i = 0; i < marks.length; i++) {
+      var mark = marks[i];
+      var grid = mark.querySelector('.watermark-grid');
+      var first = grid ? grid.querySelector('span') : null;
+      if (!first) { continue; }
+      var width = mark.clientWidth;
+      var height = mark.clientHeight;
+      var side = Math.ceil(Math.sqrt(width * width + height * height) + 2 * (first.offsetWidth + 100));
+      grid.style.width = side + 'px';
+      grid.style.height = side + 'px';
+      grid.style.left = Math.floor((width - side) / 2) + 'px';
+      grid.style.top = Math.floor((height - side) / 2) + 'px';
+      for (var round = 0; round < 8; round++) {
+        var last = grid.lastElementChild;
+        if (last.offsetTop + last.offsetHeight >= side) { break; }
+        var count = grid.children.length;
+        var fragment = document.createDocumentFragment();
+        for (var k = 0; k < count; k++) { fragment.appendChild(first.cloneNode(true)); }
+        grid.appendChild(fragment);
+      }
+    }
+  }
+  if (document.querySelector('.watermark')) {
+    fillWatermark();
+    window.addEventListener('resize', fillWatermark);
+    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(fillWatermark); }
   }
 
   // The scan field keeps the focus, so that a USB scanner (which types and presses Enter) works
