@@ -1,10 +1,13 @@
 //! The pages in a real browser: headless Chromium, driven over the DevTools protocol, against the
 //! service over HTTPS on loopback. A verifier signs in with the form, "scans" a slip by typing
 //! its QR text and Enter into the focused field (as a USB scanner in keyboard mode does) and
-//! sees the verdict; the directory follows a kiosk's heartbeats; the fleet view shows a help
+//! sees the verdict; each colour's band and the watermark covering the whole verdict at
+//! 1920x1080, 2560x1440 and on a 390x844 phone; the camera with Chromium's fake camera and a
+//! stand-in `BarcodeDetector`, and only the paste field without one; the directory follows a
+//! kiosk's heartbeats; the fleet view shows a help
 //! request on top and stale kiosks highlighted; the counter reports a slip lost.
 //!
-//! Each test also takes a screenshot (kept under the temp dir, or written to `docs/screens/`
+//! Most tests also take a screenshot (kept under the temp dir, or written to `docs/screens/`
 //! with `UPDATE_SCREENS=1`). Without Chromium these tests fail and say what to install.
 #![allow(
     clippy::panic,
