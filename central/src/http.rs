@@ -48,6 +48,9 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const SESSION_TTL: Duration = Duration::minutes(5);
 /// A kiosk whose last heartbeat is older than this is shown offline.
 pub const HEARTBEAT_STALE: Duration = Duration::minutes(3);
+/// Most bytes of an oversized body read and thrown away before the 413 answer, so that a client
+/// still sending sees the answer rather than a closed connection.
+pub const DRAIN_LIMIT: usize = 1024 * 1024;
 /// Longest time a request may take.
 pub const REQUEST_TIMEOUT: StdDuration = StdDuration::from_secs(15);
 
@@ -113,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(whole_body_first))
         .layer(axum::middleware::from_fn(time_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -187,6 +191,52 @@ async fn time_limit(request: Request, next: axum::middleware::Next) -> Response 
         )
         .into_response(),
     }
+}
+
+/// Reads the whole request body before any handler answers.
+///
+/// A handler that answers without reading the body (a wrong content type, a refused caller)
+/// would otherwise leave bytes in flight; the server then closes the connection and the client,
+/// still sending, loses the answer ("connection reset" or a TLS EOF instead of a 4xx). A body
+/// over [`MAX_BODY`] is read on up to [`DRAIN_LIMIT`] and answered `body_too_large`; beyond that
+/// the answer says `Connection: close`.
+async fn whole_body_first(request: Request, next: axum::middleware::Next) -> Response {
+    use http_body_util::BodyExt;
+
+    let (parts, mut body) = request.into_parts();
+    let mut kept = Vec::new();
+    let mut seen = 0_usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return ApiError::new(ErrorCode::BadRequest, "the body could not be read")
+                .into_response();
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen <= MAX_BODY {
+            kept.extend_from_slice(&data);
+        } else if seen > DRAIN_LIMIT {
+            let mut response = too_large().into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+    }
+    if seen > MAX_BODY {
+        return too_large().into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(kept)))
+        .await
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        ErrorCode::BodyTooLarge,
+        format!("the body is larger than {MAX_BODY} bytes"),
+    )
 }
 
 async fn not_found() -> ApiError {
@@ -267,10 +317,7 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
             ApiError::new(ErrorCode::for_deserialize_error(&detail), detail)
         }
         JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(
-                ErrorCode::BodyTooLarge,
-                format!("the body is larger than {MAX_BODY} bytes"),
-            )
+            too_large()
         }
         other => ApiError::new(ErrorCode::BadRequest, other.body_text()),
     }
