@@ -52,7 +52,7 @@ use crate::failpoint::{self, Point};
 use crate::flow::{
     Button, Credential, Ctx, Effect, Flow, Input, Millis, Screen, SessionId, Timeouts, Unavailable,
 };
-use crate::journal::{Journal, NewAttempt};
+use crate::journal::{Journal, JournalError, NewAttempt};
 use crate::secret::KioskSecret;
 use crate::staff::{
     CardSeen, DeviceLine, LockoutRecord, RecentError, ScanSeen, Staff, StaffButton, StaffEffect,
@@ -1320,11 +1320,16 @@ async fn issue(
 ) -> Result<IssuedCode, crate::flow::CentralFailure> {
     let request_id = attempt.request_id;
     let wall = OffsetDateTime::now_utc();
-    // A retry of the same attempt (same request id) is already journaled.
-    let known = matches!(journal.attempt(request_id), Ok(Some(_)));
-    if !known && let Err(error) = journal.begin_attempt(&attempt, wall) {
-        tracing::error!(%error, "cannot journal the attempt: not sending it");
-        return Err(crate::flow::CentralFailure::BadAnswer);
+    // Every send is journaled first. A retry of an attempt that is still open, or that ended
+    // NotIssued (refused, e.g. the code changed elsewhere), reopens it under the same request id,
+    // so that the code the central answers with is recorded against it and printed. An attempt
+    // that already has a code is sent as it is: the central answers with that same code.
+    match journal.begin_attempt(&attempt, wall) {
+        Ok(()) | Err(JournalError::WrongState { .. }) => {}
+        Err(error) => {
+            tracing::error!(%error, "cannot journal the attempt: not sending it");
+            return Err(crate::flow::CentralFailure::BadAnswer);
+        }
     }
     failpoint::check(Point::BeforeRequest);
     let request = IssueRequest {
