@@ -841,17 +841,15 @@ impl Staff {
                 out.push(StaffEffect::ToResident);
                 self.close(out);
             }
-            (State::Pin { member: typing, .. }, Some(member)) => {
-                if *typing != member {
-                    self.enter(
-                        State::Pin {
-                            member,
-                            digits: Pin::default(),
-                            wrong: false,
-                        },
-                        now,
-                    );
-                }
+            (State::Pin { member: typing, .. }, Some(member)) if *typing != member => {
+                self.enter(
+                    State::Pin {
+                        member,
+                        digits: Pin::default(),
+                        wrong: false,
+                    },
+                    now,
+                );
             }
             (State::Closed | State::CardPrompt | State::Locked, Some(member)) => {
                 if self.is_locked(now) {
