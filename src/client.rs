@@ -361,10 +361,7 @@ impl CentralClient {
             })?),
             None => None,
         };
-        let rounds = match retry {
-            Retry::Yes => self.retries.saturating_add(1),
-            Retry::No => 1,
-        };
+        let rounds = rounds(retry, self.retries);
         let count = self.urls.len();
         let mut last = String::from("no URL was tried");
         for round in 0..rounds {
@@ -464,17 +461,31 @@ impl CentralClient {
     }
 }
 
-/// The pause before retry round `n + 1`: 200 ms × 2ⁿ, ±50 % jitter, at most 5 s.
-pub(crate) fn backoff(n: u32) -> Duration {
-    let exp = BACKOFF_BASE.saturating_mul(2u32.saturating_pow(n.min(16)));
-    jitter(exp.min(BACKOFF_CAP)).min(BACKOFF_CAP)
+/// How many rounds over the URLs a call makes: idempotent calls `1 + retries`, others one.
+fn rounds(retry: Retry, retries: u32) -> u32 {
+    match retry {
+        Retry::Yes => retries.saturating_add(1),
+        Retry::No => 1,
+    }
 }
 
-/// `d` scaled by a random factor in [0.5, 1.5). Without randomness, `d` itself.
-pub(crate) fn jitter(d: Duration) -> Duration {
-    match getrandom::u32() {
-        Ok(r) => d.mul_f64(0.5 + f64::from(r) / (f64::from(u32::MAX) + 1.0)),
-        Err(_) => d,
+/// The pause before retry round `n + 1`: 200 ms × 2ⁿ, ±50 % jitter, at most 5 s.
+pub(crate) fn backoff(n: u32) -> Duration {
+    backoff_with(n, getrandom::u32().ok())
+}
+
+/// [`backoff`] with the random draw given: `None` (no randomness) means no jitter.
+fn backoff_with(n: u32, random: Option<u32>) -> Duration {
+    let exp = BACKOFF_BASE.saturating_mul(2u32.saturating_pow(n.min(16)));
+    jitter_with(exp.min(BACKOFF_CAP), random).min(BACKOFF_CAP)
+}
+
+/// `d` scaled by 0.5 + `random` / 2³² (from half of `d` to 1.5 times it, rounded to the
+/// nanosecond); `d` itself for `None`.
+fn jitter_with(d: Duration, random: Option<u32>) -> Duration {
+    match random {
+        Some(r) => d.mul_f64(0.5 + f64::from(r) / (f64::from(u32::MAX) + 1.0)),
+        None => d,
     }
 }
 
@@ -498,6 +509,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
 
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
     #[test]
     fn backoff_grows_and_is_capped() {
         for n in 0..40 {
@@ -508,6 +521,132 @@ mod tests {
             assert!(pause >= nominal / 2, "round {n}: {pause:?}");
             assert!(pause <= BACKOFF_CAP, "round {n}: {pause:?}");
         }
+    }
+
+    #[test]
+    fn backoff_without_jitter_doubles_from_200_ms_to_the_5_s_cap() {
+        let pauses: Vec<Duration> = (0..8).map(|n| backoff_with(n, None)).collect();
+        assert_eq!(
+            pauses,
+            [
+                MS(200),
+                MS(400),
+                MS(800),
+                MS(1_600),
+                MS(3_200),
+                MS(5_000),
+                MS(5_000),
+                MS(5_000)
+            ]
+        );
+        // Far rounds neither overflow nor pass the cap.
+        assert_eq!(backoff_with(u32::MAX, None), MS(5_000));
+        assert_eq!(backoff_with(u32::MAX, Some(u32::MAX)), MS(5_000));
+    }
+
+    #[test]
+    fn jitter_spans_half_to_one_and_a_half_times() {
+        assert_eq!(jitter_with(MS(1_000), None), MS(1_000));
+        assert_eq!(jitter_with(MS(1_000), Some(0)), MS(500));
+        assert_eq!(jitter_with(MS(1_000), Some(1 << 31)), MS(1_000));
+        let top = jitter_with(MS(1_000), Some(u32::MAX));
+        assert!(top <= MS(1_500) && top > MS(1_499), "{top:?}");
+        // The bounds of each round, before the cap: nominal / 2 to nominal × 1.5.
+        for n in 0..5 {
+            let nominal = backoff_with(n, None);
+            assert_eq!(backoff_with(n, Some(0)), nominal / 2, "round {n}");
+            let high = backoff_with(n, Some(u32::MAX));
+            assert!(
+                high <= nominal * 3 / 2 && high > nominal,
+                "round {n}: {high:?}"
+            );
+        }
+        // Once the nominal pause is capped (round 5 on), jitter only shortens it: [2.5 s, 5 s].
+        for n in [5, 9, 40] {
+            assert_eq!(backoff_with(n, Some(0)), MS(2_500), "round {n}");
+            assert_eq!(backoff_with(n, Some(1 << 31)), MS(5_000), "round {n}");
+            assert_eq!(backoff_with(n, Some(u32::MAX)), MS(5_000), "round {n}");
+        }
+    }
+
+    #[test]
+    fn random_jitter_spreads_the_pauses() {
+        // Round 2: 800 ms nominal.
+        let pauses: Vec<Duration> = (0..200).map(|_| backoff(2)).collect();
+        assert!(pauses.iter().all(|p| (MS(400)..=MS(1_200)).contains(p)));
+        // Two hundred draws from 0.4 s to 1.2 s: both halves are hit (a failure here has odds
+        // of 2 × 2⁻²⁰⁰).
+        assert!(pauses.iter().any(|p| *p < MS(800)), "{pauses:?}");
+        assert!(pauses.iter().any(|p| *p >= MS(800)), "{pauses:?}");
+    }
+
+    #[test]
+    fn only_idempotent_calls_go_round_again() {
+        assert_eq!(rounds(Retry::No, 0), 1);
+        assert_eq!(rounds(Retry::No, 3), 1, "identify is never retried");
+        assert_eq!(rounds(Retry::Yes, 0), 1);
+        assert_eq!(rounds(Retry::Yes, 3), 4);
+        assert_eq!(rounds(Retry::Yes, u32::MAX), u32::MAX);
+    }
+
+    /// A loopback port that accepts connections and closes them at once (no TLS answer), and
+    /// counts them.
+    async fn closing_listener() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&count);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                seen.fetch_add(1, Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        (format!("https://127.0.0.1:{port}"), count)
+    }
+
+    fn client_for(url: String, retries: u32) -> CentralClient {
+        let (ca, identity) = test_identity();
+        let mut settings = ClientSettings::new(vec![url], ca, identity);
+        settings.retries = retries;
+        settings.connect_timeout = Duration::from_secs(5);
+        CentralClient::new(settings).unwrap()
+    }
+
+    /// A self-signed certificate and key, as the CA and the client identity (the listener never
+    /// gets as far as checking them).
+    fn test_identity() -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let cert = cert.pem();
+        (cert.clone(), format!("{cert}{}", key.serialize_pem()))
+    }
+
+    #[tokio::test]
+    async fn identify_tries_once_and_idempotent_calls_retry_with_back_off() {
+        let (url, count) = closing_listener().await;
+        let client = client_for(url, 2);
+        let request = IdentifyRequest::SuishenCode("token".to_owned());
+        let result = client.identify(&request).await;
+        assert!(
+            matches!(result, Err(CallError::Unreachable(_))),
+            "{result:?}"
+        );
+        assert_eq!(count.load(Ordering::SeqCst), 1, "identify: one try");
+
+        count.store(0, Ordering::SeqCst);
+        let started = std::time::Instant::now();
+        let result = client.config().await;
+        assert!(
+            matches!(result, Err(CallError::Unreachable(_))),
+            "{result:?}"
+        );
+        assert_eq!(count.load(Ordering::SeqCst), 3, "config: 1 + 2 retries");
+        // Two pauses of at least 100 ms and 200 ms (200 ms and 400 ms, jittered down to half).
+        assert!(started.elapsed() >= MS(300), "{:?}", started.elapsed());
     }
 
     #[test]

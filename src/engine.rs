@@ -19,8 +19,10 @@
 //!   against the staff allow-list; a staff card opens the PIN keypad, any other card goes to the
 //!   flow as before (a card arriving at home is held back until it is read, with the screen
 //!   showing Reading, so that a staff card never starts a resident session);
-//! - while staff mode shows, card reads and scans go to its test pages, never to the flow, and
-//!   resident presses are dropped;
+//! - while staff mode shows, card reads and scans go to the staff machine, never to the flow,
+//!   and resident presses are dropped; the machine hands a resident's card placed on the card
+//!   prompt, the keypad or the lockout notice back (`ToResident`), and the flow then starts that
+//!   resident's session as from home;
 //! - the allow-list is the central config's `staff` (cached in `<data_dir>/central-config.json`
 //!   so that a restart without network still knows it), or kiosk.toml's `[[staff]]` until a
 //!   central config has been seen;
@@ -52,7 +54,7 @@ use crate::failpoint::{self, Point};
 use crate::flow::{
     Button, Credential, Ctx, Effect, Flow, Input, Millis, Screen, SessionId, Timeouts, Unavailable,
 };
-use crate::journal::{Journal, NewAttempt};
+use crate::journal::{Journal, JournalError, NewAttempt};
 use crate::secret::KioskSecret;
 use crate::staff::{
     CardSeen, DeviceLine, LockoutRecord, RecentError, ScanSeen, Staff, StaffButton, StaffEffect,
@@ -371,6 +373,12 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Engine {
     /// Starts the devices and builds the engine over `core`.
     pub fn new(core: &Core) -> Result<(Engine, EngineHandle)> {
+        Engine::with_staff_rules(core, StaffRules::default())
+    }
+
+    /// [`Engine::new`] with other staff rules (shorter idle time-out and lockouts, for tests;
+    /// the kiosk itself always runs the defaults).
+    pub fn with_staff_rules(core: &Core, rules: StaffRules) -> Result<(Engine, EngineHandle)> {
         let devices = Devices::start(&core.config).context("starting the devices")?;
         let (results_tx, results) = mpsc::unbounded_channel();
         let (presses_tx, presses) = mpsc::unbounded_channel();
@@ -398,7 +406,7 @@ impl Engine {
         let data_dir = core.config.kiosk.data_dir.clone();
         let staff_list = initial_staff_list(&data_dir, &core.config.staff);
         let started = Instant::now();
-        let staff = Staff::new(StaffRules::default(), load_lockout(&data_dir), Millis(0));
+        let staff = Staff::new(rules, load_lockout(&data_dir), Millis(0));
         let engine = Engine {
             flow,
             started,
@@ -1320,11 +1328,16 @@ async fn issue(
 ) -> Result<IssuedCode, crate::flow::CentralFailure> {
     let request_id = attempt.request_id;
     let wall = OffsetDateTime::now_utc();
-    // A retry of the same attempt (same request id) is already journaled.
-    let known = matches!(journal.attempt(request_id), Ok(Some(_)));
-    if !known && let Err(error) = journal.begin_attempt(&attempt, wall) {
-        tracing::error!(%error, "cannot journal the attempt: not sending it");
-        return Err(crate::flow::CentralFailure::BadAnswer);
+    // Every send is journaled first. A retry of an attempt that is still open, or that ended
+    // NotIssued (refused, e.g. the code changed elsewhere), reopens it under the same request id,
+    // so that the code the central answers with is recorded against it and printed. An attempt
+    // that already has a code is sent as it is: the central answers with that same code.
+    match journal.begin_attempt(&attempt, wall) {
+        Ok(()) | Err(JournalError::WrongState { .. }) => {}
+        Err(error) => {
+            tracing::error!(%error, "cannot journal the attempt: not sending it");
+            return Err(crate::flow::CentralFailure::BadAnswer);
+        }
     }
     failpoint::check(Point::BeforeRequest);
     let request = IssueRequest {

@@ -20,10 +20,14 @@
 //! name, photo), the session token and the code. No effect mentions a session after its
 //! `SessionEnded`.
 //!
-//! A session keeps one issuance request id: made from `Ctx::fresh` at the first 申领/补领 and
-//! reused, with the same action, by every retry (also after the session token expired and the
-//! resident was identified again) until the session ends. A print retry prints the same code
-//! with the same request id, and never issues again.
+//! A session keeps one issuance request id per offer: made from `Ctx::fresh` at the first
+//! 申领/补领 and reused, with the same action, by every retry (also after the session token
+//! expired, or the code changed elsewhere, and the resident was identified again), so that the
+//! central's idempotency answers with the code it may already have issued for it. Only when the
+//! offer changed on identifying again (申领 became 补领, or the reverse) does the next 申领/补领
+//! take a fresh request id; replies to the earlier one are then ignored, so one attempt never
+//! prints a second code. A print retry prints the same code with the same request id, and never
+//! issues again.
 //!
 //! # Transition table
 //!
@@ -52,7 +56,8 @@
 //! | Identifying | `Identified` Err | Error (see below) | J Error{step=identify, error} |
 //! | Identifying | identify_ms | Error{CentralUnreachable, retry} | J Error{step=identify, error} |
 //! | Error after identify | late `Identified` Ok | Confirm / NotEligible | as for Identifying |
-//! | Confirm | `Confirm` | Issuing | Issue{request id: the session's, or `fresh`} |
+//! | Confirm | `Confirm`, the offer the session's request id was made for (or none yet) | Issuing | Issue{request id: the session's, or `fresh`} |
+//! | Confirm | `Confirm`, the offer changed since the session's request id was made | Issuing | Issue{request id: `fresh`, the new action} |
 //! | Confirm | `WrongData` | WrongData | J WrongDataReported{id_number_masked} |
 //! | Issuing | `Issued` Ok | Printing | Print |
 //! | Issuing | `Issued` Err unreachable / bad answer / transient refusal, or issue_ms | Error{retry: issue} | J Error{step=issue, error} |
@@ -64,7 +69,7 @@
 //! | Printing | `Printed` Err(reason) | Error{PrintFailed(reason), retry: print} | J Error{step=print, error} |
 //! | Printing | print_ms | Error{PrintFailed(NoAnswer), retry: print} | J Error{step=print, error} |
 //! | Error after print | late `Printed` Ok, same request id | Done | |
-//! | Error, retry identify | `Retry` | Identifying | Identify (the credential kept in memory) |
+//! | Error, retry identify | `Retry` | Identifying | Identify (the credential kept in memory; the request id kept) |
 //! | Error, retry issue | `Retry` | Issuing | Issue (same request id and action) |
 //! | Error, retry print | `Retry` | Printing | Print (same code and request id) |
 //! | Confirm, NotEligible, WrongData, Done, Error after identify | `CardRead` | Identifying (new session) | J SessionEnded{how=replaced}, SessionEnded, J SessionStarted{method=card}, Identify |
@@ -730,7 +735,8 @@ struct Session {
     credential: Option<Credential>,
     /// The last identify answer with an offer (person, token, code state).
     identity: Option<Box<IdentifyResponse>>,
-    /// The session's one issuance request, once 申领/补领 was pressed.
+    /// The session's issuance request (id and the action it was made for), once 申领/补领 was
+    /// pressed.
     request: Option<(RequestId, Action)>,
     /// The issued code, once the central answered.
     code: Option<IssuedCode>,
@@ -1156,10 +1162,14 @@ impl Flow {
         let Some(action) = session.identity.as_ref().and_then(|i| i.offer.action()) else {
             return;
         };
-        // The first 申领/补领 of the session makes its request id; every later one reuses it.
-        session
-            .request
-            .get_or_insert((RequestId::new(ctx.fresh), action));
+        // The first 申领/补领 of the session makes its request id; every later one for the same
+        // offer reuses it (the central answers it with the code it may already have issued). An
+        // offer that changed on identifying again (the code changed elsewhere) is another
+        // request: it takes a fresh id, and replies to the old one are ignored from now on.
+        match session.request {
+            Some((_, made_for)) if made_for == action => {}
+            _ => session.request = Some((RequestId::new(ctx.fresh), action)),
+        }
         if let Some(effect) = session.issue_effect() {
             session.stage = Stage::Issuing;
             out.push(effect);

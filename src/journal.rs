@@ -40,10 +40,11 @@
 //! | [`record_print_failed`](Journal::record_print_failed) | `Issued`, `PrintFailed` | `PrintFailed` | `print_failed`          |
 //! | [`end_session`](Journal::end_session)         | `Issued` (that session) | `PrintFailed` | `print_failed` (reason `other`)     |
 //!
-//! `begin_attempt` is called again with the same request id when the flow retries an issue (it
-//! always reuses the request id, and the central answers a known request id with the same
-//! code); after a refusal such as an expired session the same request id may go out again, so
-//! `NotIssued` goes back to `Requested`. A request id is never reused across sessions or
+//! `begin_attempt` is called again with the same request id before every retry of an issue
+//! (the flow reuses the request id while the offer stays the same, and the central answers a
+//! known request id with the same code); after a refusal such as an expired session or a code
+//! changed elsewhere the same request id goes out again, so `NotIssued` goes back to
+//! `Requested`. A request id is never reused across sessions or
 //! actions ([`JournalError::RequestIdReused`]). `Printed` is final.
 //!
 //! The print outcome ([`Outcome`]) of an attempt is reported to the central once

@@ -33,10 +33,13 @@
 //! |------|-------|----|---------|
 //! | Closed | `CornerLongPress`, not locked | CardPrompt | |
 //! | Closed | `CornerLongPress`, locked | Locked | |
-//! | Closed, CardPrompt | a staff card, locked | Locked | J StaffLoginFailed{reason=locked_out, seconds_left} |
-//! | Closed, CardPrompt | a staff card, not locked | Pin | |
+//! | Closed, CardPrompt, Locked | a staff card, locked | Locked | J StaffLoginFailed{reason=locked_out, seconds_left} |
+//! | Closed, CardPrompt, Locked | a staff card, not locked (the lockout just ended) | Pin | |
+//! | Pin | the same staff card again | Pin, digits kept | |
+//! | Pin | another staff card | Pin for that card, digits cleared | |
 //! | Closed | a card not on the allow-list | Closed | ToResident |
-//! | CardPrompt | a card not on the allow-list | Closed | J StaffLoginFailed{reason=unknown_card}, ToResident, Exited |
+//! | CardPrompt, Pin, Locked | a card not on the allow-list | Closed | J StaffLoginFailed{reason=unknown_card}, ToResident, Exited |
+//! | Checking | any card | unchanged | |
 //! | Pin | `Digit` (fewer than 8 typed) / `Delete` | Pin | |
 //! | Pin | `Submit`, 4 to 8 digits | Checking | CheckPin{attempt, pin} |
 //! | Pin | `Submit`, fewer than 4 digits | Pin | |
@@ -60,6 +63,15 @@
 //! Anything not in the table changes nothing and yields no effects (a card or scan on another
 //! page is swallowed: while staff mode is open nothing reaches the resident flow). In Checking,
 //! `Exit` and the idle time-out wait for the check's result, so a wrong PIN is always counted.
+//!
+//! Cards before the menu: a resident's card on the card prompt, the PIN keypad or the lockout
+//! notice closes staff mode and goes to the resident flow, which starts their session as it
+//! would from home (the resident sees nothing of staff mode). A staff card on the lockout notice
+//! is refused and journaled like one placed at home. A staff card on the keypad makes the PIN
+//! typed next the one checked for that card: the same card keeps the digits typed, another card
+//! starts the PIN over (never a PIN typed for one card checked against another's). While the PIN
+//! is being checked a card changes nothing: the check's answer decides, and a resident places
+//! their card again once the screen is back.
 //! Presses, cards and scans reset the idle timer; entering a state resets it too.
 
 use std::fmt;
@@ -821,7 +833,7 @@ impl Staff {
     fn on_card(&mut self, card: CardSeen, now: Millis, out: &mut Vec<StaffEffect>) {
         match (&self.state, card.staff) {
             (State::Closed, None) => out.push(StaffEffect::ToResident),
-            (State::CardPrompt, None) => {
+            (State::CardPrompt | State::Pin { .. } | State::Locked, None) => {
                 out.push(StaffEffect::Journal {
                     kind: JournalKind::StaffLoginFailed,
                     detail: vec![("reason", "unknown_card".into())],
@@ -829,7 +841,17 @@ impl Staff {
                 out.push(StaffEffect::ToResident);
                 self.close(out);
             }
-            (State::Closed | State::CardPrompt, Some(member)) => {
+            (State::Pin { member: typing, .. }, Some(member)) if *typing != member => {
+                self.enter(
+                    State::Pin {
+                        member,
+                        digits: Pin::default(),
+                        wrong: false,
+                    },
+                    now,
+                );
+            }
+            (State::Closed | State::CardPrompt | State::Locked, Some(member)) => {
                 if self.is_locked(now) {
                     out.push(StaffEffect::Journal {
                         kind: JournalKind::StaffLoginFailed,

@@ -2,8 +2,11 @@
 //! loopback, pcscd with the vpcd virtual reader and our emulated card, the TCP printer emulator,
 //! and the kiosk's journal on disk. A resident applies, then reissues; both printed QR codes are
 //! read back by zbarimg from the rendered bytes and checked with the central's verifier: the
-//! first is superseded, the second is valid with serial 2. Afterwards the kiosk's data directory
-//! holds no ID number, no full name and no image.
+//! first is superseded, the second is valid with serial 2. Each slip is valid for 180 days
+//! counting the day of issue: the expiry date (in the printed QR, in `run-once`'s summary and at
+//! the central's verifier) is the issue date + 179 days. Afterwards the kiosk's data directory
+//! holds no ID number, no full name and no image, neither as they are nor in base64 (the photo
+//! is looked for by fragments of the central's photo of the resident).
 
 #![allow(
     clippy::panic,
@@ -72,6 +75,24 @@ fn apply_then_reissue_then_verify_both_slips() {
             1,
             "{action}: one QR on the slip: {decoded:?}"
         );
+        // The validity: 180 days counting the day of issue (protocol: expires_day = issued_day
+        // + 179), the same in the printed QR and in the summary.
+        let printed = protocol::OfflineCode::decode_unverified(&decoded[0]).unwrap();
+        let body = printed.body();
+        assert_eq!(
+            body.expires_on() - body.issued_on(),
+            time::Duration::days(179),
+            "{action}: the printed code's validity"
+        );
+        let date =
+            |key: &str| -> time::Date { serde_json::from_value(summary[key].clone()).unwrap() };
+        assert_eq!(date("issued_on"), body.issued_on(), "{summary}");
+        assert_eq!(date("expires_on"), body.expires_on(), "{summary}");
+        assert_eq!(
+            date("expires_on"),
+            date("issued_on") + time::Duration::days(179),
+            "{summary}"
+        );
         slips.push(decoded[0].clone());
         summaries.push(summary);
     }
@@ -100,6 +121,7 @@ fn apply_then_reissue_then_verify_both_slips() {
     assert_eq!(second["result"], "valid", "{second}");
     assert_eq!(second["serial"], 2);
     assert_eq!(second["color"], "green");
+    assert_eq!(second["expires_on"], summaries[1]["expires_on"], "{second}");
 
     // Every journal event of both sessions reached the central, once.
     let kiosk_data = dir.path().join("data");
@@ -118,21 +140,46 @@ fn apply_then_reissue_then_verify_both_slips() {
         kiosk_ids
     );
 
-    // Nothing about the resident stays in the kiosk's data directory.
+    // Nothing about the resident stays in the kiosk's data directory: not the ID number nor the
+    // name, as they are or in base64, and no piece of the photo the central sent, raw or in
+    // base64.
+    let photo = central
+        .data
+        .store()
+        .unwrap()
+        .citizen_by_id_number(&card.id_number)
+        .unwrap()
+        .unwrap()
+        .photo
+        .unwrap()
+        .bytes;
+    assert!(photo.len() >= 256, "{} photo bytes", photo.len());
+    let mut secrets: Vec<(&str, Vec<u8>)> = Vec::new();
+    for (what, value) in [
+        ("ID number", id_number.as_bytes()),
+        ("full name", full_name.as_bytes()),
+    ] {
+        secrets.push((what, value.to_vec()));
+        for form in base64_forms(value) {
+            secrets.push((what, form.into_bytes()));
+        }
+    }
+    // Fragments of the photo's middle (its head is a PNG header every PNG shares).
+    let middle = photo.len() / 2;
+    secrets.push(("a piece of the photo", photo[middle..middle + 48].to_vec()));
+    for form in base64_forms(&photo[middle..middle + 96]) {
+        secrets.push(("a piece of the photo in base64", form.into_bytes()));
+    }
     let files = support::files_under(&kiosk_data);
     assert!(files.iter().any(|(p, _)| p.ends_with("journal.db")));
     for (path, bytes) in &files {
-        let text = String::from_utf8_lossy(bytes);
-        assert!(
-            !text.contains(&id_number),
-            "{} holds the ID number",
-            path.display()
-        );
-        assert!(
-            !text.contains(&full_name),
-            "{} holds the full name",
-            path.display()
-        );
+        for (what, needle) in &secrets {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+                "{} holds {what}",
+                path.display()
+            );
+        }
         assert!(
             !has_eighteen_digit_number(bytes),
             "{} holds an 18-character ID number",
@@ -146,6 +193,46 @@ fn apply_then_reissue_then_verify_both_slips() {
             );
         }
     }
+}
+
+/// The base64 texts (standard and URL-safe alphabets) that `value` leaves inside any base64
+/// text containing it, whatever its offset: for each of the three alignments, the encoding of
+/// the whole 3-byte groups it starts, without padding.
+fn base64_forms(value: &[u8]) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut forms = Vec::new();
+    for skip in 0..3 {
+        let rest = &value[skip.min(value.len())..];
+        let whole = &rest[..rest.len() / 3 * 3];
+        if whole.len() >= 6 {
+            forms.push(STANDARD_NO_PAD.encode(whole));
+            forms.push(URL_SAFE_NO_PAD.encode(whole));
+        }
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+#[test]
+fn base64_forms_are_found_at_every_offset() {
+    use base64::Engine as _;
+    let value = "王秀英 310101195003150029".as_bytes();
+    let forms = base64_forms(value);
+    assert!(!forms.is_empty());
+    for prefix in ["", "a", "ab", "abc", "{\"n\":\""] {
+        let mut text = prefix.as_bytes().to_vec();
+        text.extend_from_slice(value);
+        text.extend_from_slice(b"\"}");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&text);
+        assert!(
+            forms.iter().any(|f| encoded.contains(f.as_str())),
+            "prefix {prefix:?}: {encoded}"
+        );
+    }
+    let unrelated = base64::engine::general_purpose::STANDARD.encode(b"nothing personal here");
+    assert!(!forms.iter().any(|f| unrelated.contains(f.as_str())));
 }
 
 /// Whether `bytes` hold 17 ASCII digits followed by a digit or `X`, standing alone (not inside a

@@ -6,6 +6,10 @@
 //!
 //! - a central outage: the central stops while a resident is on the confirm screen; 申领 fails
 //!   plainly; the central comes back on the same port and 重试 issues with the same request id;
+//! - the code changed elsewhere between two attempts: 补领 fails (central stopped), the resident
+//!   reissues at another kiosk meanwhile, 重试 is refused (the code changed), and after
+//!   identifying again 补领 goes out with the same request id: the slip carries the code active
+//!   at the central, and no attempt has two codes;
 //! - the printer switched off and on: off before 申领 (nothing sent, 重新打印 after it is back),
 //!   off in the middle of a slip, and off between sessions (out of service until it is back);
 //! - the emulated PC/SC reader's card link going away and coming back: the emulator drops its
@@ -139,6 +143,209 @@ fn the_central_going_away_mid_session_and_coming_back() {
     );
     assert!(kiosk.stop(STEP));
     checks::assert_journal_exactly_once(&central, "K-OUTAGE", &dir.path().join("data"));
+}
+
+/// The central's journal events of a kiosk that name `request_id`, by kind, in order.
+fn events_of_request(central: &Central, kiosk_id: &str, request_id: &str) -> Vec<String> {
+    let db = rusqlite::Connection::open_with_flags(
+        central.data.path().join("central.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut statement = db
+        .prepare("SELECT kind, detail_json FROM journal WHERE kiosk_id = ?1 ORDER BY at")
+        .unwrap();
+    statement
+        .query_map([kiosk_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|(_, detail)| {
+            let detail: serde_json::Value = serde_json::from_str(detail).unwrap();
+            detail["request_id"] == request_id
+        })
+        .map(|(kind, _)| kind)
+        .collect()
+}
+
+#[test]
+fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut central = Central::start(&dir.path().join("central"));
+    seniors::import(central.data.store().unwrap().as_ref(), 4000..4001);
+    let resident = seniors::card(4000);
+    let id_number = resident.id_number.as_str().to_owned();
+    let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
+    let here = {
+        let certs = central.provision("K-HERE", &dir.path().join("certs-here"));
+        let home = dir.path().join("here");
+        std::fs::create_dir_all(&home).unwrap();
+        let config = support::write_config(
+            &home,
+            "K-HERE",
+            &[central.url()],
+            &certs,
+            &Reader::Simulated,
+            &printer.url(),
+        );
+        RunningKiosk::start(&config)
+    };
+    // The other kiosk, in another hall, started up front.
+    let other_printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
+    let other = {
+        let certs = central.provision("K-ELSEWHERE", &dir.path().join("certs-elsewhere"));
+        let home = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&home).unwrap();
+        let config = support::write_config(
+            &home,
+            "K-ELSEWHERE",
+            &[central.url()],
+            &certs,
+            &Reader::Simulated,
+            &other_printer.url(),
+        );
+        RunningKiosk::start(&config)
+    };
+    here.wait_for("home", STEP, is_home);
+    other.wait_for("home", STEP, is_home);
+
+    // 申领 here: code 1, printed.
+    simulated_session(&here, resident.clone());
+    let first = central.codes_of(&id_number);
+    assert_eq!(first.len(), 1, "{first:?}");
+
+    // Back for 补领; the central goes away as they press it.
+    let reader = here.handle.sim.reader.clone().unwrap();
+    reader.place(resident.clone());
+    let screen = here.wait_for("the confirm screen", STEP, confirm_for(&resident));
+    assert!(
+        matches!(
+            screen,
+            Screen::Confirm {
+                offer: protocol::rules::Offer::Reissue,
+                ..
+            }
+        ),
+        "{screen:?}"
+    );
+    central.stop();
+    here.press(Button::Confirm);
+    let screen = here.wait_for("an error screen", STEP, is_error);
+    assert!(
+        matches!(
+            screen,
+            Screen::Error {
+                error: FlowError::CentralUnreachable,
+                can_retry: true
+            }
+        ),
+        "{screen:?}"
+    );
+
+    // Meanwhile the resident reissues at the other kiosk: code 2 is now the active one.
+    central.restart();
+    simulated_session(&other, resident.clone());
+    let codes = central.codes_of(&id_number);
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    assert_eq!(codes[1].status, "active");
+
+    // 重试 here: the same request goes out again and is refused, the code having changed.
+    here.press(Button::Retry);
+    let screen = here.wait_for("the code-changed error", STEP, |s| {
+        matches!(
+            s,
+            Screen::Error {
+                error: FlowError::CodeChanged,
+                ..
+            }
+        )
+    });
+    assert_eq!(
+        screen,
+        Screen::Error {
+            error: FlowError::CodeChanged,
+            can_retry: true
+        }
+    );
+    assert_eq!(central.codes_of(&id_number).len(), 2, "nothing issued");
+
+    // 重试 identifies again; the confirm screen offers 补领 again, and 补领 prints.
+    here.press(Button::Retry);
+    here.wait_for("the confirm screen again", STEP, confirm_for(&resident));
+    here.press(Button::Confirm);
+    here.wait_for("the done screen", STEP, is_done);
+    here.press(Button::Home);
+    here.wait_for("home", STEP, is_home);
+    reader.remove();
+
+    // The slip carries the code active at the central, issued for the attempt that was refused.
+    let codes = central.codes_of(&id_number);
+    assert_eq!(codes.len(), 3, "{codes:?}");
+    let active: Vec<_> = codes.iter().filter(|c| c.status == "active").collect();
+    assert_eq!(active.len(), 1, "{codes:?}");
+    let active = active[0];
+    assert_eq!(active.serial, 3);
+    let slips = slip_qr_texts(&printer.received());
+    assert_eq!(
+        slips.len(),
+        2,
+        "the 申领 slip and the 补领 slip, nothing else"
+    );
+    assert_eq!(slips[0], codes[0].qr_text);
+    assert_eq!(
+        slips[1], active.qr_text,
+        "the 补领 slip carries the active code"
+    );
+    assert_eq!(
+        slip_qr_texts(&other_printer.received()),
+        [codes[1].qr_text.clone()]
+    );
+    assert_eq!(central.verify(&slips[1])["result"], "valid");
+
+    // One attempt, one code: the refused request id is the one the code was issued for; it
+    // went out three times (unreachable, refused, issued) and has exactly one code.
+    let request_id = active.request_id.clone();
+    let ids: std::collections::BTreeSet<&str> =
+        codes.iter().map(|c| c.request_id.as_str()).collect();
+    assert_eq!(
+        ids.len(),
+        codes.len(),
+        "a request id with two codes: {codes:?}"
+    );
+    assert!(here.flush(STEP), "the journal caught up");
+    let events = events_of_request(&central, "K-HERE", &request_id);
+    assert_eq!(
+        events,
+        [
+            "issue_requested",
+            "issue_requested",
+            "refused",
+            "issue_requested",
+            "code_issued",
+            "printed"
+        ],
+        "request {request_id}"
+    );
+    let attempt = here
+        .core()
+        .journal
+        .attempt(protocol::api::RequestId::new(request_id.parse().unwrap()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(attempt.state, kiosk::journal::AttemptState::Printed);
+    assert_eq!(
+        attempt.code.as_ref().map(|c| c.qr_text.as_str()),
+        Some(active.qr_text.as_str())
+    );
+    assert!(here.stop(STEP));
+    assert!(other.stop(STEP));
+    checks::assert_journal_exactly_once(&central, "K-HERE", &dir.path().join("here/data"));
+    checks::assert_journal_exactly_once(
+        &central,
+        "K-ELSEWHERE",
+        &dir.path().join("elsewhere/data"),
+    );
 }
 
 #[test]

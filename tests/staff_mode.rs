@@ -1,6 +1,9 @@
 //! Hall-staff maintenance mode through the real engine: a staff card and PIN open it, its pages
 //! and actions work on the real parts, every staff action reaches the central's journal, and
-//! residents see what staff decide (out of service, help cleared). A resident's 呼叫工作人员
+//! residents see what staff decide (out of service, help cleared). Cards placed on the keypad
+//! and the lockout notice; the auto-exit, the lockout's end and its doubling on shortened rules
+//! (`Engine::with_staff_rules`), and today's counts and recent errors as the pages read them
+//! from the journal. A resident's 呼叫工作人员
 //! reaches the central at once, not with the next regular heartbeat.
 //!
 //! Real parts: the central over HTTPS with mutual TLS (in this process, its own runtime), the
@@ -24,8 +27,8 @@ use kiosk::config::Config;
 use kiosk::engine::{Core, Engine, EngineHandle, Snapshot};
 use kiosk::flow::{Button, Screen, Unavailable};
 use kiosk::staff::{
-    OutOfServiceReason, Page, ScanKind, StaffButton, StaffListSource, StaffScreen, StaffView,
-    TestCardResult, TestPrintResult,
+    OutOfServiceReason, Page, ScanKind, StaffButton, StaffListSource, StaffRules, StaffScreen,
+    StaffView, TestCardResult, TestPrintResult,
 };
 use printer::emulator::{ALL_FINE, TcpPrinterEmulator};
 use protocol::api::{DeviceKind, HeartbeatRequest};
@@ -59,6 +62,11 @@ struct Kiosk {
 
 impl Kiosk {
     fn start(config: &Path) -> Kiosk {
+        Kiosk::start_with(config, StaffRules::default())
+    }
+
+    /// A kiosk whose staff mode runs on these (shorter) rules.
+    fn start_with(config: &Path, rules: StaffRules) -> Kiosk {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -67,7 +75,7 @@ impl Kiosk {
         let config = Config::load(config).unwrap();
         let (core, handle, engine) = runtime.block_on(async {
             let core = Core::open(config).await.unwrap();
-            let (engine, handle) = Engine::new(&core).unwrap();
+            let (engine, handle) = Engine::with_staff_rules(&core, rules).unwrap();
             let engine = tokio::spawn(engine.run());
             (core, handle, engine)
         });
@@ -578,6 +586,227 @@ fn a_resident_card_starts_a_session_and_nothing_hints_at_staff_mode() {
         .collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["reason"], "unknown_card");
+    assert!(kiosk.stop());
+}
+
+/// Places a resident's card and waits for their confirm screen, with nothing of staff mode
+/// showing; then back home with the card lifted.
+#[track_caller]
+fn resident_session_starts(kiosk: &Kiosk) {
+    kiosk.place(resident_card());
+    let snapshot = kiosk.wait("the resident's confirm screen", |s| {
+        matches!(s.screen, Screen::Confirm { .. })
+    });
+    assert!(snapshot.session.is_some());
+    assert!(snapshot.staff.is_none(), "{:?}", snapshot.staff);
+    kiosk.handle.press(Button::Home);
+    kiosk.wait("home", |s| s.session.is_none());
+    kiosk.remove_card();
+}
+
+#[test]
+fn a_card_on_the_keypad_or_the_lockout_notice() {
+    const K: &str = "K-CARDS";
+    let setup = Setup::new(K);
+    let rules = StaffRules {
+        max_failures: 2,
+        ..StaffRules::default()
+    };
+    let kiosk = Kiosk::start_with(&setup.config, rules);
+    kiosk.wait_for_central_config();
+
+    // On the keypad, with a digit typed: a resident's card serves the resident.
+    kiosk.place(staff_card());
+    kiosk.wait_staff("the keypad", |v| {
+        matches!(v.screen, StaffScreen::Pin { .. })
+    });
+    kiosk.handle.staff(StaffButton::Digit(1));
+    kiosk.wait_staff("a digit", |v| {
+        matches!(v.screen, StaffScreen::Pin { digits: 1, .. })
+    });
+    resident_session_starts(&kiosk);
+
+    // Locked: the staff card again is refused (and journaled) and the notice stays; a
+    // resident's card serves the resident.
+    kiosk.place(staff_card());
+    kiosk.wait_staff("the keypad", |v| {
+        matches!(v.screen, StaffScreen::Pin { .. })
+    });
+    kiosk.type_pin("1357");
+    kiosk.wait_staff("a wrong PIN", |v| {
+        matches!(
+            v.screen,
+            StaffScreen::Pin {
+                wrong_pin: true,
+                tries_left: 1,
+                ..
+            }
+        )
+    });
+    kiosk.type_pin("1357");
+    kiosk.wait_staff("the lockout", |v| {
+        matches!(v.screen, StaffScreen::Locked { .. })
+    });
+    kiosk.place(staff_card());
+    std::thread::sleep(Duration::from_secs(1));
+    let view = kiosk.handle.snapshots.borrow().staff.clone().unwrap();
+    assert!(
+        matches!(view.screen, StaffScreen::Locked { .. }),
+        "{:?}",
+        view.screen
+    );
+    assert_eq!(kiosk.handle.snapshots.borrow().session, None);
+    resident_session_starts(&kiosk);
+
+    assert!(kiosk.flush());
+    let reasons: Vec<String> = setup
+        .central_journal(K)
+        .into_iter()
+        .filter(|(k, _)| k == "staff_login_failed")
+        .map(|(_, d)| d["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "unknown_card",
+            "wrong_pin",
+            "wrong_pin",
+            "locked_out",
+            "unknown_card"
+        ]
+    );
+    assert!(
+        !setup
+            .central_journal(K)
+            .iter()
+            .any(|(k, _)| k == "staff_login"),
+        "nobody entered"
+    );
+    assert!(kiosk.stop());
+}
+
+#[test]
+fn auto_exit_lockout_end_and_doubling_and_the_journal_figures_on_short_rules() {
+    const K: &str = "K-RULES";
+    let setup = Setup::new(K);
+    let rules = StaffRules {
+        idle_ms: 5_000,
+        max_failures: 2,
+        lockout_ms: 2_000,
+        max_lockout_ms: 60_000,
+    };
+    let kiosk = Kiosk::start_with(&setup.config, rules);
+    kiosk.wait_for_central_config();
+
+    // A resident's 申领, for today's counts.
+    kiosk.place(resident_card());
+    kiosk.wait("the confirm screen", |s| {
+        matches!(s.screen, Screen::Confirm { .. })
+    });
+    kiosk.handle.press(Button::Confirm);
+    kiosk.wait("the done screen", |s| {
+        matches!(s.screen, Screen::Done { .. })
+    });
+    kiosk.handle.press(Button::Home);
+    kiosk.wait("home", |s| s.session.is_none());
+    kiosk.remove_card();
+
+    // Auto-exit: the menu left alone closes after the idle time, counting down to it.
+    let view = kiosk.enter_staff();
+    assert!(
+        view.auto_exit_in.is_some_and(|s| (1..=5).contains(&s)),
+        "{:?}",
+        view.auto_exit_in
+    );
+    let started = std::time::Instant::now();
+    kiosk.wait("the auto-exit", |s| s.staff.is_none());
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "closed after {:?}",
+        started.elapsed()
+    );
+    kiosk.remove_card();
+
+    // Two wrong PINs lock for 2 s; the notice closes by itself when the lockout ends (before
+    // the 5 s idle time-out could close it).
+    let lock = |seconds: std::ops::RangeInclusive<u64>| {
+        kiosk.place(staff_card());
+        kiosk.wait_staff("the keypad", |v| {
+            matches!(v.screen, StaffScreen::Pin { .. })
+        });
+        kiosk.type_pin("1357");
+        kiosk.wait_staff("a wrong PIN", |v| {
+            matches!(
+                v.screen,
+                StaffScreen::Pin {
+                    wrong_pin: true,
+                    ..
+                }
+            )
+        });
+        kiosk.type_pin("1357");
+        let view = kiosk.wait_staff("the lockout", |v| {
+            matches!(v.screen, StaffScreen::Locked { .. })
+        });
+        assert!(
+            seconds.contains(&view.lockout_seconds_left),
+            "{} s left, expected {seconds:?}",
+            view.lockout_seconds_left
+        );
+        let started = std::time::Instant::now();
+        kiosk.wait("the lockout's end", |s| s.staff.is_none());
+        kiosk.remove_card();
+        started.elapsed()
+    };
+    let first = lock(1..=2);
+    // The next lockout (no entry in between) lasts twice as long.
+    let second = lock(3..=4);
+    assert!(second > first, "{first:?} then {second:?}");
+    assert!(second >= Duration::from_millis(2_500), "{second:?}");
+
+    // Entry works again; the pages show today's counts and the recent errors from the journal.
+    kiosk.enter_staff();
+    kiosk.handle.staff(StaffButton::Open(Page::Counts));
+    let view = kiosk.wait_staff("today's counts", |v| v.counts.printed > 0);
+    assert_eq!(view.counts.applies, 1, "{:?}", view.counts);
+    assert_eq!(view.counts.reissues, 0, "{:?}", view.counts);
+    assert_eq!(view.counts.printed, 1, "{:?}", view.counts);
+    assert_eq!(view.counts.print_failures, 0, "{:?}", view.counts);
+    kiosk.handle.staff(StaffButton::Open(Page::Errors));
+    let view = kiosk.wait_staff("the recent errors", |v| {
+        matches!(
+            v.screen,
+            StaffScreen::Open {
+                page: Page::Errors,
+                ..
+            }
+        )
+    });
+    let wrong: Vec<_> = view
+        .recent_errors
+        .iter()
+        .filter(|e| {
+            e.kind == protocol::api::JournalKind::StaffLoginFailed
+                && e.summary.contains("wrong_pin")
+        })
+        .collect();
+    assert_eq!(wrong.len(), 4, "{:?}", view.recent_errors);
+    kiosk.exit_staff();
+
+    assert!(kiosk.flush());
+    let journal = setup.central_journal(K);
+    let exits: Vec<&str> = journal
+        .iter()
+        .filter(|(k, d)| k == "staff_action" && d["action"] == "exit")
+        .map(|(_, d)| d["how"].as_str().unwrap())
+        .collect();
+    assert_eq!(exits, ["idle", "button"]);
+    let locked: Vec<&str> = journal
+        .iter()
+        .filter(|(k, d)| k == "staff_login_failed" && d.get("locked_seconds").is_some())
+        .map(|(_, d)| d["locked_seconds"].as_str().unwrap())
+        .collect();
+    assert_eq!(locked, ["2", "4"]);
     assert!(kiosk.stop());
 }
 

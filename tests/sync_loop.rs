@@ -18,8 +18,8 @@ use kiosk::sync::{
     self, KioskStatus, RESTARTED_BEFORE_PRINT, Reconciled, SyncHandle, SyncSettings,
 };
 use protocol::api::{
-    Action, IssueRequest, IssuedCode, JournalKind, MAX_JOURNAL_BATCH, PaperState, PrintFailure,
-    RequestId,
+    Action, DeviceKind, DeviceReport, DeviceState, HeartbeatRequest, IssueRequest, IssuedCode,
+    JournalKind, MAX_JOURNAL_BATCH, PaperState, PrintFailure, RequestId,
 };
 use sync_support::{Central, DEADLINE, journal, people, wait_until};
 use time::OffsetDateTime;
@@ -158,6 +158,111 @@ async fn uploads_everything_once_in_batches_and_sends_heartbeats() {
     // No batch was too large for the central (which would have been split after a refusal).
     let log = log.text();
     assert!(!log.contains("refused"), "{log}");
+}
+
+/// The last heartbeat the central stored for a kiosk.
+fn last_heartbeat(central: &Central, kiosk_id: &str) -> Option<HeartbeatRequest> {
+    central
+        .store()
+        .kiosks()
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| k.kiosk_id == kiosk_id)
+        .and_then(|(_, h)| h)
+        .map(|h| h.report)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_carries_devices_paper_version_and_backlog_as_the_central_stores_them() {
+    let central = Central::start().await;
+    let (_dir, journal) = journal();
+    let pending = append(&journal, 7, 10);
+    let devices = vec![
+        DeviceReport {
+            device: DeviceKind::Idcard,
+            state: DeviceState::Connected,
+            last_error: None,
+        },
+        DeviceReport {
+            device: DeviceKind::Scanner,
+            state: DeviceState::Failed,
+            last_error: Some("/dev/ttyACM0: unplugged".into()),
+        },
+        DeviceReport {
+            device: DeviceKind::Printer,
+            state: DeviceState::Degraded,
+            last_error: Some("paper near end".into()),
+        },
+    ];
+    let status = Arc::new(Mutex::new(KioskStatus {
+        devices: devices.clone(),
+        paper: PaperState::NearEnd,
+        in_service: true,
+        ..KioskStatus::default()
+    }));
+    // One heartbeat at start, then only when poked: each one the central stores is known.
+    let settings = SyncSettings {
+        heartbeat_every: Duration::from_secs(3600),
+        ..fast()
+    };
+    let sync = sync::spawn(
+        CentralClient::new(central.kiosk("K-HB")).unwrap(),
+        Arc::clone(&journal),
+        Arc::clone(&status),
+        settings,
+        "2.3.4-test".into(),
+    );
+
+    // The first round's heartbeat goes before its upload: the 7 events are still waiting.
+    wait_until("the first heartbeat", || {
+        let seen = last_heartbeat(&central, "K-HB").is_some();
+        async move { seen }
+    })
+    .await;
+    let first = last_heartbeat(&central, "K-HB").unwrap();
+    assert_eq!(first.kiosk_version, "2.3.4-test");
+    assert_eq!(first.devices, devices);
+    assert_eq!(first.paper, PaperState::NearEnd);
+    assert_eq!(first.journal_backlog, pending.len() as u64);
+    assert!(first.in_service);
+    assert_eq!(first.out_of_service_reason, None);
+    assert_eq!(first.help_requested_at, None);
+
+    // Everything uploaded; then the printer runs out of paper and staff take the kiosk out of
+    // service: the next heartbeat says so, with nothing left in the journal.
+    wait_until("the events uploaded", || {
+        let backlog = journal.backlog().unwrap();
+        async move { backlog == 0 }
+    })
+    .await;
+    assert!(central.has_events("K-HB", &pending));
+    {
+        let mut status = status.lock().unwrap();
+        status.paper = PaperState::Out;
+        status.devices[2] = DeviceReport {
+            device: DeviceKind::Printer,
+            state: DeviceState::Failed,
+            last_error: Some("paper out".into()),
+        };
+        status.in_service = false;
+        status.out_of_service_reason = Some("打印机维护".into());
+    }
+    sync.poke();
+    wait_until("the second heartbeat", || {
+        let paper = last_heartbeat(&central, "K-HB").map(|h| h.paper);
+        async move { paper == Some(PaperState::Out) }
+    })
+    .await;
+    let second = last_heartbeat(&central, "K-HB").unwrap();
+    assert_eq!(second.journal_backlog, 0);
+    assert_eq!(second.devices[0], devices[0]);
+    assert_eq!(second.devices[1], devices[1]);
+    assert_eq!(second.devices[2].state, DeviceState::Failed);
+    assert_eq!(second.devices[2].last_error.as_deref(), Some("paper out"));
+    assert!(!second.in_service);
+    assert_eq!(second.out_of_service_reason.as_deref(), Some("打印机维护"));
+    assert_eq!(second.kiosk_version, "2.3.4-test");
+    sync.stop().await;
 }
 
 #[tokio::test]

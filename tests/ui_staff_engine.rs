@@ -2,7 +2,8 @@
 //! service (which enrols the demo staff member), simulated devices played through the real
 //! simulator panel, the screens fed the engine's snapshots and sending their presses to the
 //! engine's handle. The hidden corner, the demo staff card and PIN, a test print on the
-//! simulated printer, the central made unreachable and reachable again from the panel (seen on
+//! simulated printer (and one from the same screens that reaches the TCP printer emulator as
+//! ESC/POS bytes whose QR zbarimg reads), the central made unreachable and reachable again from the panel (seen on
 //! the sync page), and a resident's card starting a resident's session. Also what the demo's
 //! central config does to the resident's screens: the root `kiosk.toml` ends up with the 60 s
 //! idle time-out once the config is pulled, and a notice the operator sets shows on home.
@@ -15,6 +16,7 @@
     clippy::indexing_slicing
 )]
 
+mod support;
 mod ui_support;
 
 use std::time::{Duration, Instant};
@@ -298,6 +300,91 @@ fn maintenance_on_the_demo_kiosk() {
     live.wait_for("随申码离线服务");
     live.stop();
     eprintln!("the demo kiosk's maintenance took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_test_print_from_the_screens_reaches_the_tcp_printer() {
+    let printer =
+        printer::emulator::TcpPrinterEmulator::start(printer::emulator::ALL_FINE).unwrap();
+    let mut live = Live::with_config(&format!(
+        r#"
+[kiosk]
+id = "K001"
+data_dir = "data"
+
+[central]
+embedded = true
+
+[sync]
+heartbeat_seconds = 1
+upload_seconds = 1
+
+[devices.idcard]
+backend = "simulated"
+
+[devices.scanner]
+backend = "simulated"
+
+[devices.printer]
+backend = "escpos"
+connection = "{}"
+profile = "generic-58"
+"#,
+        printer.url()
+    ));
+    live.wait_for("随申码离线服务");
+    live.wait_for_config();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        support::slips_printed(&printer.received()),
+        0,
+        "no slip yet"
+    );
+
+    // Into maintenance mode as staff do it: the corner, the staff card, the PIN on the keypad.
+    let _ = live.kiosk.update(Message::Corner(corner::Message::Pressed));
+    let t0 = Instant::now();
+    let _ = live
+        .kiosk
+        .update(Message::Corner(corner::Message::Tick(t0)));
+    let press = live
+        .kiosk
+        .update(Message::Corner(corner::Message::Tick(t0 + corner::HOLD)))
+        .unwrap();
+    live.send(press);
+    live.wait_for("请放置工作人员身份证");
+    live.touch_panel("放置工作人员卡 林晓岚");
+    live.wait_for("请输入密码");
+    for digit in kiosk::sample::DEMO_STAFF_PIN.chars() {
+        live.touch(&digit.to_string());
+    }
+    live.touch("确定");
+    live.wait_for("维护模式 · 维护菜单");
+
+    // 测试打印 → 打印测试页: the screens say it printed, and the emulator has the slip.
+    live.touch("测试打印");
+    live.touch("打印测试页");
+    live.wait_for("测试页已打印。请看二维码和文字是否清楚。");
+    let bytes = printer.received();
+    assert!(
+        bytes.windows(2).any(|w| w == [0x1B, 0x40]),
+        "no ESC @ (initialise) among {} bytes",
+        bytes.len()
+    );
+    assert_eq!(support::slips_printed(&bytes), 1, "one cut: one slip");
+    let dir = tempfile::tempdir().unwrap();
+    let decoded = support::decode_slips(&bytes, dir.path());
+    assert_eq!(decoded.len(), 1, "{decoded:?}");
+    assert!(
+        decoded[0].starts_with("SSM1:") && decoded[0].len() == 139,
+        "{}",
+        decoded[0]
+    );
+    live.touch("返回菜单");
+    live.touch("退出维护");
+    live.wait_for("随申码离线服务");
+    live.touch_panel("移走身份证");
+    live.stop();
 }
 
 #[test]

@@ -133,6 +133,17 @@ impl Rig {
         self.flow.session().expect("a session runs")
     }
 
+    /// The request id of the first Issue effect.
+    fn first_request(&self) -> RequestId {
+        self.log
+            .iter()
+            .find_map(|e| match e {
+                Effect::Issue { request_id, .. } => Some(*request_id),
+                _ => None,
+            })
+            .expect("an Issue effect")
+    }
+
     /// The request id of the last Issue effect.
     fn request(&self) -> RequestId {
         self.log
@@ -304,6 +315,42 @@ fn error_issue(r: &mut Rig) {
 fn error_issue_expired(r: &mut Rig) {
     issuing(r);
     r.issued(Err(CentralFailure::Refused(ErrorCode::SessionExpired)));
+}
+
+/// 补领 refused because the code changed elsewhere since identify; 重试 identified the resident
+/// again, and the offer is still 补领: the confirm screen again.
+fn confirm_again_same_offer(r: &mut Rig) {
+    identifying(r);
+    r.identified(Ok(response(Offer::Reissue)));
+    r.press(Button::Confirm);
+    r.issued(Err(CentralFailure::Refused(ErrorCode::ConflictCodeChanged)));
+    r.press(Button::Retry);
+    r.identified(Ok(response(Offer::Reissue)));
+}
+
+/// 申领 refused because the session token expired; 重试 identified the resident again, and by
+/// then a code had been issued elsewhere: the confirm screen again, offering 补领.
+fn confirm_again_new_offer(r: &mut Rig) {
+    issuing(r);
+    r.issued(Err(CentralFailure::Refused(ErrorCode::SessionExpired)));
+    r.press(Button::Retry);
+    r.identified(Ok(response(Offer::Reissue)));
+}
+
+/// Issuing under a fresh request id after the offer changed (see [`confirm_again_new_offer`]).
+fn issuing_new_offer(r: &mut Rig) {
+    confirm_again_new_offer(r);
+    r.press(Button::Confirm);
+}
+
+/// The request id and action of the Issue effect among `effects`.
+fn issue_of(effects: &[Effect]) -> Option<(RequestId, Action)> {
+    effects.iter().find_map(|e| match e {
+        Effect::Issue {
+            request_id, action, ..
+        } => Some((*request_id, *action)),
+        _ => None,
+    })
 }
 
 fn error_print(r: &mut Rig) {
@@ -481,6 +528,28 @@ fn rows() -> Vec<Row> {
         row!(error_issue, |r| r.send(Input::CardRead { card: card() }), "Error(central_unreachable,retry)", &[]),
         row!(error_issue, |r| r.wait(80_000), "Home", &ENDED),
         row!(error_issue_expired, |r| r.press(Button::Retry), "Identifying", &["Identify"]),
+        // Identified again after a refusal: the same offer keeps the request id, a changed one
+        // takes a fresh one (and the old one's replies are ignored).
+        row!(error_issue_expired, |r| r.identified(Ok(response(Offer::Apply))), "Error(session_expired,retry)", &[]),
+        row!(confirm_again_same_offer, |r| {
+            let first = r.request();
+            let out = r.press(Button::Confirm);
+            assert_eq!(issue_of(&out), Some((first, Action::Reissue)), "the same request id");
+            out
+        }, "Issuing", &["Issue"]),
+        row!(confirm_again_new_offer, |r| {
+            let first = r.request();
+            let out = r.press(Button::Confirm);
+            let (id, action) = issue_of(&out).unwrap();
+            assert_ne!(id, first, "a fresh request id for the changed offer");
+            assert_eq!(action, Action::Reissue);
+            out
+        }, "Issuing", &["Issue"]),
+        row!(issuing_new_offer, |r| {
+            let (session, request_id) = (r.sid(), r.first_request());
+            r.send(Input::Issued { session, request_id, result: Ok(code(1)) })
+        }, "Issuing", &[]),
+        row!(issuing_new_offer, |r| r.issued(Ok(code(2))), "Printing", &["Print"]),
         row!(error_print, |r| r.press(Button::Retry), "Printing", &["Print"]),
         row!(error_print, |r| r.printed(Ok(())), "Done(card=true,serial=1)", &[]),
         row!(error_print, |r| r.printed(Err(PrintFailure::CoverOpen)), "Error(paper_out,retry)", &[]),
@@ -1300,8 +1369,11 @@ fn run_ops(ops: Vec<Op>) {
     let mut r = Rig::new();
     let mut previous: Option<SessionId> = None;
     let mut ended: HashSet<SessionId> = HashSet::new();
-    let mut request_ids: HashMap<SessionId, HashSet<RequestId>> = HashMap::new();
-    let mut codes_in: HashMap<SessionId, Vec<IssuedCode>> = HashMap::new();
+    // Per session, its request ids in the order they were made; per request id, its action.
+    let mut request_ids: HashMap<SessionId, Vec<RequestId>> = HashMap::new();
+    let mut actions: HashMap<RequestId, Action> = HashMap::new();
+    let mut print_sent: HashSet<SessionId> = HashSet::new();
+    let mut codes_in: HashMap<(SessionId, RequestId), Vec<IssuedCode>> = HashMap::new();
     let random = |n: u64| SessionId(Uuid::from_u128((1 << 127) | u128::from(n)));
     for op in ops {
         let current = r.flow.session();
@@ -1313,7 +1385,7 @@ fn run_ops(ops: Vec<Op>) {
         let resolve_req = |q: &ReqPick, session: SessionId| match q {
             ReqPick::Current => request_ids
                 .get(&session)
-                .and_then(|ids| ids.iter().next().copied())
+                .and_then(|ids| ids.last().copied())
                 .unwrap_or(RequestId::new(Uuid::nil())),
             ReqPick::Random(n) => RequestId::new(Uuid::from_u128(u128::from(*n))),
         };
@@ -1341,12 +1413,16 @@ fn run_ops(ops: Vec<Op>) {
             Op::Issued(p, q, result) => {
                 let session = resolve(p);
                 let result = result.map(code);
+                let request_id = resolve_req(q, session);
                 if let Ok(code) = &result {
-                    codes_in.entry(session).or_default().push(code.clone());
+                    codes_in
+                        .entry((session, request_id))
+                        .or_default()
+                        .push(code.clone());
                 }
                 Input::Issued {
                     session,
-                    request_id: resolve_req(q, session),
+                    request_id,
                     result,
                 }
             }
@@ -1375,15 +1451,34 @@ fn run_ops(ops: Vec<Op>) {
                 Effect::Issue {
                     session,
                     request_id,
+                    action,
                     ..
                 } => {
                     let ids = request_ids.entry(*session).or_default();
-                    ids.insert(*request_id);
-                    assert_eq!(ids.len(), 1, "one request id per session");
+                    if ids.last() != Some(request_id) {
+                        assert!(!ids.contains(request_id), "a request id came back");
+                        ids.push(*request_id);
+                    }
+                    let action_of = actions.entry(*request_id).or_insert(*action);
+                    assert_eq!(action_of, action, "one action per request id");
+                    assert!(
+                        !print_sent.contains(session),
+                        "a new request after a slip was sent"
+                    );
                 }
-                Effect::Print { session, job, .. } => {
-                    let known = codes_in.get(session).is_some_and(|c| c.contains(&job.code));
-                    assert!(known, "printed a code never issued to {session}");
+                Effect::Print {
+                    session,
+                    request_id,
+                    job,
+                } => {
+                    // Only a code issued for this very request id (the session's current one).
+                    let known = codes_in
+                        .get(&(*session, *request_id))
+                        .is_some_and(|c| c.contains(&job.code));
+                    assert!(known, "printed a code never issued to {session}'s request");
+                    let current = request_ids.get(session).and_then(|ids| ids.last());
+                    assert_eq!(current, Some(request_id), "a slip for an earlier request");
+                    print_sent.insert(*session);
                 }
                 Effect::SessionEnded { session } => {
                     ended.insert(*session);

@@ -30,6 +30,17 @@ fn staff_card() -> StaffInput {
     }))
 }
 
+/// Another staff member's card.
+fn other_staff_card() -> StaffInput {
+    StaffInput::Card(Box::new(CardSeen {
+        staff: Some(StaffMember {
+            name_masked: "王*".into(),
+            pin_hash: "$argon2id$v=19$m=19456,t=2,p=1$b3RoZXI$b3RoZXI".into(),
+        }),
+        masked: masked_card(),
+    }))
+}
+
 fn resident_card() -> StaffInput {
     StaffInput::Card(Box::new(CardSeen {
         staff: None,
@@ -323,7 +334,7 @@ fn every_row_of_the_transition_table() {
             checking.clone(),
             vec![],
         ),
-        (From::Checking, press(B::Exit), checking, vec![]),
+        (From::Checking, press(B::Exit), checking.clone(), vec![]),
         (
             From::Prompt,
             press(B::Exit),
@@ -342,7 +353,52 @@ fn every_row_of_the_transition_table() {
             None,
             vec![StaffEffect::Exited],
         ),
-        (From::LockedNotice, staff_card(), locked.clone(), vec![]),
+        (
+            From::LockedNotice,
+            staff_card(),
+            locked.clone(),
+            vec![journal(
+                JournalKind::StaffLoginFailed,
+                &[
+                    ("staff", "李*"),
+                    ("reason", "locked_out"),
+                    ("seconds_left", "300"),
+                ],
+            )],
+        ),
+        (
+            From::LockedNotice,
+            resident_card(),
+            None,
+            vec![
+                journal(JournalKind::StaffLoginFailed, &[("reason", "unknown_card")]),
+                StaffEffect::ToResident,
+                StaffEffect::Exited,
+            ],
+        ),
+        (
+            From::Pin("12"),
+            resident_card(),
+            None,
+            vec![
+                journal(JournalKind::StaffLoginFailed, &[("reason", "unknown_card")]),
+                StaffEffect::ToResident,
+                StaffEffect::Exited,
+            ],
+        ),
+        (
+            From::Pin("12"),
+            other_staff_card(),
+            Some(StaffScreen::Pin {
+                staff: "王*".into(),
+                digits: 0,
+                wrong_pin: false,
+                tries_left: 5,
+            }),
+            vec![],
+        ),
+        (From::Checking, resident_card(), checking.clone(), vec![]),
+        (From::Checking, other_staff_card(), checking.clone(), vec![]),
         (
             From::Open(Page::Menu),
             press(B::Open(Page::Counts)),
@@ -942,6 +998,81 @@ fn cards_and_scans_go_to_their_test_pages_and_are_swallowed_elsewhere() {
 }
 
 #[test]
+fn cards_on_the_keypad_and_the_lockout_notice() {
+    // The same staff card again keeps the digits; another one starts over, and the PIN typed
+    // then is checked against that card's hash.
+    let mut run = Run::new();
+    run.send(staff_card());
+    run.send(press(StaffButton::Digit(1)));
+    assert!(run.send(staff_card()).is_empty());
+    assert_eq!(run.screen(), pin_screen(1, false, 5));
+    assert!(run.send(other_staff_card()).is_empty());
+    for d in [2, 4, 6, 8] {
+        run.send(press(StaffButton::Digit(d)));
+    }
+    let effects = run.send(press(StaffButton::Submit));
+    let [StaffEffect::CheckPin { pin, pin_hash, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(pin.expose(), "2468", "only the digits typed for this card");
+    assert!(
+        pin_hash.ends_with("b3RoZXI"),
+        "checked against the other card's hash"
+    );
+
+    // A resident's card on the keypad: staff mode closes, the card goes to the resident.
+    let mut run = Run::new();
+    run.send(staff_card());
+    run.send(press(StaffButton::Digit(5)));
+    let effects = run.send(resident_card());
+    assert!(effects.contains(&StaffEffect::ToResident), "{effects:?}");
+    assert!(run.staff.is_closed() && run.screen().is_none());
+
+    // On the lockout notice: a staff card is refused and journaled each time; the lockout does
+    // not grow; a resident's card closes the notice and serves the resident.
+    let mut run = Run::new();
+    for _ in 0..5 {
+        run.wrong();
+    }
+    run.now += 60_000;
+    let effects = run.send(staff_card());
+    assert_eq!(
+        effects,
+        [journal(
+            JournalKind::StaffLoginFailed,
+            &[
+                ("staff", "李*"),
+                ("reason", "locked_out"),
+                ("seconds_left", "240"),
+            ],
+        )]
+    );
+    assert_eq!(
+        run.screen(),
+        Some(StaffScreen::Locked { seconds_left: 240 })
+    );
+    assert_eq!(run.staff.lockout_record(at(run.now)).remaining_ms, 240_000);
+    let effects = run.send(resident_card());
+    assert_eq!(
+        effects,
+        [
+            journal(JournalKind::StaffLoginFailed, &[("reason", "unknown_card")]),
+            StaffEffect::ToResident,
+            StaffEffect::Exited,
+        ]
+    );
+    assert!(run.staff.is_locked(at(run.now)), "the lockout runs on");
+    // Once it has ended (no tick yet), a staff card on the notice opens the keypad.
+    let mut run = Run::new();
+    for _ in 0..5 {
+        run.wrong();
+    }
+    run.now += 300_000;
+    assert!(run.send(staff_card()).is_empty());
+    assert_eq!(run.screen(), pin_screen(0, false, 5));
+}
+
+#[test]
 fn nothing_but_check_pin_carries_the_pin_and_debug_never_shows_it() {
     let mut run = Run::new();
     run.send(staff_card());
@@ -1200,11 +1331,25 @@ proptest! {
             // Exited exactly when something closed.
             let exited = effects.contains(&StaffEffect::Exited);
             prop_assert_eq!(exited, !before_closed && staff.is_closed());
-            // A card goes to residents only from home or the card prompt, and only a
-            // resident's card.
+            // A card goes to residents only from home or a screen before the menu (card prompt,
+            // keypad, lockout notice; never while a PIN is checked), and only a resident's card;
+            // a resident's card there always does, and closes staff mode.
+            let before_menu = matches!(
+                before_screen,
+                Some(StaffScreen::CardPrompt | StaffScreen::Pin { .. } | StaffScreen::Locked { .. })
+            );
             if effects.contains(&StaffEffect::ToResident) {
                 prop_assert!(matches!(step, Step::ResidentCard));
-                prop_assert!(before_closed || before_screen == Some(StaffScreen::CardPrompt));
+                prop_assert!(before_closed || before_menu);
+            }
+            if matches!(step, Step::ResidentCard) && before_menu {
+                prop_assert!(effects.contains(&StaffEffect::ToResident));
+                prop_assert!(staff.is_closed());
+            }
+            // A staff card while locked is journaled as locked out.
+            if matches!(step, Step::StaffCard) && was_locked && (before_closed || before_menu) {
+                let refused = effects.iter().any(|e| matches!(e, StaffEffect::Journal { kind: JournalKind::StaffLoginFailed, detail } if detail.contains(&("reason", "locked_out".to_owned()))));
+                prop_assert!(refused, "{:?}", effects);
             }
             if matches!(step, Step::ResidentCard) && before_closed {
                 prop_assert_eq!(&effects, &vec![StaffEffect::ToResident]);
