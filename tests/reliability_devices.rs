@@ -169,6 +169,28 @@ fn events_of_request(central: &Central, kiosk_id: &str, request_id: &str) -> Vec
         .collect()
 }
 
+/// A kiosk with the simulated reader, enrolled on `central` as `kiosk_id`, printing to `printer`;
+/// its files under `root`.
+fn start_kiosk(
+    central: &Central,
+    root: &std::path::Path,
+    kiosk_id: &str,
+    printer: &TcpPrinterEmulator,
+) -> RunningKiosk {
+    let certs = central.provision(kiosk_id, &root.join(format!("certs-{kiosk_id}")));
+    let home = root.join(kiosk_id);
+    std::fs::create_dir_all(&home).unwrap();
+    let config = support::write_config(
+        &home,
+        kiosk_id,
+        &[central.url()],
+        &certs,
+        &Reader::Simulated,
+        &printer.url(),
+    );
+    RunningKiosk::start(&config)
+}
+
 #[test]
 fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,36 +199,10 @@ fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
     let resident = seniors::card(4000);
     let id_number = resident.id_number.as_str().to_owned();
     let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
-    let here = {
-        let certs = central.provision("K-HERE", &dir.path().join("certs-here"));
-        let home = dir.path().join("here");
-        std::fs::create_dir_all(&home).unwrap();
-        let config = support::write_config(
-            &home,
-            "K-HERE",
-            &[central.url()],
-            &certs,
-            &Reader::Simulated,
-            &printer.url(),
-        );
-        RunningKiosk::start(&config)
-    };
+    let here = start_kiosk(&central, dir.path(), "K-HERE", &printer);
     // The other kiosk, in another hall, started up front.
     let other_printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
-    let other = {
-        let certs = central.provision("K-ELSEWHERE", &dir.path().join("certs-elsewhere"));
-        let home = dir.path().join("elsewhere");
-        std::fs::create_dir_all(&home).unwrap();
-        let config = support::write_config(
-            &home,
-            "K-ELSEWHERE",
-            &[central.url()],
-            &certs,
-            &Reader::Simulated,
-            &other_printer.url(),
-        );
-        RunningKiosk::start(&config)
-    };
+    let other = start_kiosk(&central, dir.path(), "K-ELSEWHERE", &other_printer);
     here.wait_for("home", STEP, is_home);
     other.wait_for("home", STEP, is_home);
 
@@ -340,11 +336,11 @@ fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
     );
     assert!(here.stop(STEP));
     assert!(other.stop(STEP));
-    checks::assert_journal_exactly_once(&central, "K-HERE", &dir.path().join("here/data"));
+    checks::assert_journal_exactly_once(&central, "K-HERE", &dir.path().join("K-HERE/data"));
     checks::assert_journal_exactly_once(
         &central,
         "K-ELSEWHERE",
-        &dir.path().join("elsewhere/data"),
+        &dir.path().join("K-ELSEWHERE/data"),
     );
 }
 

@@ -39,10 +39,11 @@ struct Live {
     _dir: tempfile::TempDir,
 }
 
-impl Live {
-    fn start() -> Live {
-        Live::with_config(
-            r#"
+/// The embedded central, simulated reader and scanner, 1 s sync intervals, and `printer` as the
+/// body of `[devices.printer]`.
+fn config_printing_to(printer: &str) -> String {
+    format!(
+        r#"
 [kiosk]
 id = "K001"
 data_dir = "data"
@@ -61,9 +62,14 @@ backend = "simulated"
 backend = "simulated"
 
 [devices.printer]
-backend = "simulated"
-"#,
-        )
+{printer}
+"#
+    )
+}
+
+impl Live {
+    fn start() -> Live {
+        Live::with_config(&config_printing_to("backend = \"simulated\""))
     }
 
     /// The repository's own `kiosk.toml` (simulated devices, embedded central, default sync
@@ -222,6 +228,29 @@ backend = "simulated"
         }
     }
 
+    /// Into maintenance mode as staff do it: the hidden corner held three seconds (the shell's
+    /// timer is played here), the demo staff card from the panel, the PIN on the keypad.
+    fn enter_maintenance(&mut self) {
+        let _ = self.kiosk.update(Message::Corner(corner::Message::Pressed));
+        let t0 = Instant::now();
+        let _ = self
+            .kiosk
+            .update(Message::Corner(corner::Message::Tick(t0)));
+        let press = self
+            .kiosk
+            .update(Message::Corner(corner::Message::Tick(t0 + corner::HOLD)))
+            .unwrap();
+        self.send(press);
+        self.wait_for("请放置工作人员身份证");
+        self.touch_panel("放置工作人员卡 林晓岚");
+        self.wait_for("请输入密码");
+        for digit in kiosk::sample::DEMO_STAFF_PIN.chars() {
+            self.touch(&digit.to_string());
+        }
+        self.touch("确定");
+        self.wait_for("维护模式 · 维护菜单");
+    }
+
     fn stop(mut self) {
         self.handle.stop();
         let engine = self.engine.take().unwrap();
@@ -246,27 +275,7 @@ fn maintenance_on_the_demo_kiosk() {
     }
     std::thread::sleep(Duration::from_millis(600));
 
-    // The hidden corner, held three seconds (the shell's timer is played here).
-    let _ = live.kiosk.update(Message::Corner(corner::Message::Pressed));
-    let t0 = Instant::now();
-    let _ = live
-        .kiosk
-        .update(Message::Corner(corner::Message::Tick(t0)));
-    let press = live
-        .kiosk
-        .update(Message::Corner(corner::Message::Tick(t0 + corner::HOLD)))
-        .unwrap();
-    live.send(press);
-    live.wait_for("请放置工作人员身份证");
-
-    // The demo staff card from the panel, then the PIN on the keypad.
-    live.touch_panel("放置工作人员卡 林晓岚");
-    live.wait_for("请输入密码");
-    for digit in kiosk::sample::DEMO_STAFF_PIN.chars() {
-        live.touch(&digit.to_string());
-    }
-    live.touch("确定");
-    live.wait_for("维护模式 · 维护菜单");
+    live.enter_maintenance();
     live.wait_for("工作人员：林*岚");
 
     // A test print on the simulated printer.
@@ -306,32 +315,10 @@ fn maintenance_on_the_demo_kiosk() {
 fn a_test_print_from_the_screens_reaches_the_tcp_printer() {
     let printer =
         printer::emulator::TcpPrinterEmulator::start(printer::emulator::ALL_FINE).unwrap();
-    let mut live = Live::with_config(&format!(
-        r#"
-[kiosk]
-id = "K001"
-data_dir = "data"
-
-[central]
-embedded = true
-
-[sync]
-heartbeat_seconds = 1
-upload_seconds = 1
-
-[devices.idcard]
-backend = "simulated"
-
-[devices.scanner]
-backend = "simulated"
-
-[devices.printer]
-backend = "escpos"
-connection = "{}"
-profile = "generic-58"
-"#,
+    let mut live = Live::with_config(&config_printing_to(&format!(
+        "backend = \"escpos\"\nconnection = \"{}\"\nprofile = \"generic-58\"",
         printer.url()
-    ));
+    )));
     live.wait_for("随申码离线服务");
     live.wait_for_config();
     std::thread::sleep(Duration::from_millis(600));
@@ -341,25 +328,7 @@ profile = "generic-58"
         "no slip yet"
     );
 
-    // Into maintenance mode as staff do it: the corner, the staff card, the PIN on the keypad.
-    let _ = live.kiosk.update(Message::Corner(corner::Message::Pressed));
-    let t0 = Instant::now();
-    let _ = live
-        .kiosk
-        .update(Message::Corner(corner::Message::Tick(t0)));
-    let press = live
-        .kiosk
-        .update(Message::Corner(corner::Message::Tick(t0 + corner::HOLD)))
-        .unwrap();
-    live.send(press);
-    live.wait_for("请放置工作人员身份证");
-    live.touch_panel("放置工作人员卡 林晓岚");
-    live.wait_for("请输入密码");
-    for digit in kiosk::sample::DEMO_STAFF_PIN.chars() {
-        live.touch(&digit.to_string());
-    }
-    live.touch("确定");
-    live.wait_for("维护模式 · 维护菜单");
+    live.enter_maintenance();
 
     // 测试打印 → 打印测试页: the screens say it printed, and the emulator has the slip.
     live.touch("测试打印");

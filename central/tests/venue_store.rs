@@ -311,9 +311,8 @@ fn entries_need_an_approved_venue_and_its_current_poster() {
     assert_eq!(seen[2].via, EntryVia::DoorVerifier { verifier: door });
 }
 
-#[test]
-fn the_clean_up_deletes_exactly_what_is_older_than_28_days() {
-    let db = db();
+/// A venue applied for, approved and with its first poster (serial 1), all at `NOW`.
+fn approved_venue_with_a_poster(db: &Db) -> i64 {
     let id = db
         .store
         .apply_venue(&VenueId([7; 8]), &application("上海市示例文化中心"), NOW)
@@ -330,6 +329,13 @@ fn the_clean_up_deletes_exactly_what_is_older_than_28_days() {
         .unwrap()
         .unwrap();
     db.store.new_poster(id, NOW, &mut sign).unwrap();
+    id
+}
+
+#[test]
+fn the_clean_up_deletes_exactly_what_is_older_than_28_days() {
+    let db = db();
+    let id = approved_venue_with_a_poster(&db);
     let poster = EntryVia::Poster { serial: 1 };
     for age in [
         Duration::days(28) + Duration::seconds(1),
@@ -350,22 +356,7 @@ fn the_clean_up_deletes_exactly_what_is_older_than_28_days() {
 #[test]
 fn the_purge_entries_subcommand_deletes_the_old_entries_and_says_how_many() {
     let db = db();
-    let id = db
-        .store
-        .apply_venue(&VenueId([7; 8]), &application("上海市示例文化中心"), NOW)
-        .unwrap();
-    db.store
-        .decide_venue(
-            id,
-            &Decision::Approve {
-                token_hash: [9; 32],
-            },
-            db.operator,
-            NOW,
-        )
-        .unwrap()
-        .unwrap();
-    db.store.new_poster(id, NOW, &mut sign).unwrap();
+    let id = approved_venue_with_a_poster(&db);
     // The command runs on the system clock: entries 40 and 29 days old go, 27 days and an hour
     // old stay.
     let now = OffsetDateTime::now_utc();
