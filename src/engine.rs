@@ -41,7 +41,7 @@ use anyhow::{Context, Result};
 use protocol::KeySet;
 use protocol::api::{
     DeviceKind, DeviceReport, DeviceState, IdentifyRequest, IssueRequest, IssuedCode, JournalKind,
-    KioskConfig, PaperState, RequestId, StaffEntry,
+    KioskConfig, PaperState, PrintFailure, RequestId, StaffEntry,
 };
 use protocol::keys::PublicKey;
 use time::OffsetDateTime;
@@ -54,7 +54,7 @@ use crate::failpoint::{self, Point};
 use crate::flow::{
     Button, Credential, Ctx, Effect, Flow, Input, Millis, Screen, SessionId, Timeouts, Unavailable,
 };
-use crate::journal::{Journal, JournalError, NewAttempt};
+use crate::journal::{Journal, JournalError, NewAttempt, REPLACED_BEFORE_PRINT};
 use crate::secret::KioskSecret;
 use crate::staff::{
     CardSeen, DeviceLine, LockoutRecord, RecentError, ScanSeen, Staff, StaffButton, StaffEffect,
@@ -1354,6 +1354,23 @@ async fn issue(
                 return Err(crate::flow::CentralFailure::BadAnswer);
             }
             failpoint::check(Point::AfterResponse);
+            if code.replaced {
+                // A replay of this request id whose code was replaced elsewhere or reported lost
+                // since: its slip would not verify. Recorded as not printed; the flow identifies
+                // the resident again as for a changed code.
+                tracing::warn!(%request_id, code_id = %code.code_id, "the code of this request was replaced since: not printing it");
+                if let Err(error) = journal.record_print_failed(
+                    request_id,
+                    PrintFailure::Other,
+                    Some(REPLACED_BEFORE_PRINT),
+                    wall,
+                ) {
+                    tracing::error!(%error, "cannot journal the replaced code");
+                }
+                return Err(crate::flow::CentralFailure::Refused(
+                    protocol::api::ErrorCode::ConflictCodeChanged,
+                ));
+            }
         }
         // The session token expired: the flow identifies again and retries with the same
         // request id, so the attempt stays open.

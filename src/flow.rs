@@ -22,11 +22,13 @@
 //!
 //! A session keeps one issuance request id per offer: made from `Ctx::fresh` at the first
 //! 申领/补领 and reused, with the same action, by every retry (also after the session token
-//! expired, or the code changed elsewhere, and the resident was identified again), so that the
-//! central's idempotency answers with the code it may already have issued for it. Only when the
-//! offer changed on identifying again (申领 became 补领, or the reverse) does the next 申领/补领
-//! take a fresh request id; replies to the earlier one are then ignored, so one attempt never
-//! prints a second code. A print retry prints the same code with the same request id, and never
+//! expired and the resident was identified again), so that the central's idempotency answers
+//! with the code it may already have issued for it. When the offer changed on identifying again
+//! (申领 became 补领, or the reverse), or the issue was refused `conflict_code_changed` (the
+//! central holds no live code for the request id: it refused it, or the code it had issued was
+//! replaced or reported lost since, which the engine turns into that refusal), the next
+//! 申领/补领 takes a fresh request id; replies to the earlier one are then ignored, so one
+//! attempt never prints a second code. A print retry prints the same code with the same request id, and never
 //! issues again.
 //!
 //! # Transition table
@@ -57,7 +59,7 @@
 //! | Identifying | identify_ms | Error{CentralUnreachable, retry} | J Error{step=identify, error} |
 //! | Error after identify | late `Identified` Ok | Confirm / NotEligible | as for Identifying |
 //! | Confirm | `Confirm`, the offer the session's request id was made for (or none yet) | Issuing | Issue{request id: the session's, or `fresh`} |
-//! | Confirm | `Confirm`, the offer changed since the session's request id was made | Issuing | Issue{request id: `fresh`, the new action} |
+//! | Confirm | `Confirm`, the offer changed since the session's request id was made, or the last issue was refused `conflict_code_changed` | Issuing | Issue{request id: `fresh`, the new action} |
 //! | Confirm | `WrongData` | WrongData | J WrongDataReported{id_number_masked} |
 //! | Issuing | `Issued` Ok | Printing | Print |
 //! | Issuing | `Issued` Err unreachable / bad answer / transient refusal, or issue_ms | Error{retry: issue} | J Error{step=issue, error} |
@@ -1359,6 +1361,15 @@ impl Flow {
                 }
             }
             Err(failure) => {
+                // The code changed since identify: the central holds no live code for this
+                // request id (it refused it, or the code it had issued for it was replaced or
+                // reported lost since), so the next 申领/补领 takes a fresh one.
+                if matches!(
+                    failure,
+                    CentralFailure::Refused(ErrorCode::ConflictCodeChanged)
+                ) {
+                    session.request = None;
+                }
                 let (error, retry) = issue_failure(failure);
                 self.fail(Step::Issue, error, retry, now, out);
             }

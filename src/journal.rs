@@ -92,6 +92,10 @@ const MIGRATIONS: &[&str] = &[include_str!("journal/migrations/0001_initial.sql"
 /// The `detail` of a print failure recorded by [`Journal::end_session`].
 pub const SESSION_ENDED_BEFORE_PRINT: &str = "the session ended before the slip was printed";
 
+/// The `detail` of a print failure for a code the central answered as replaced (reissued
+/// elsewhere or reported lost since it was issued for this attempt): never printed.
+pub const REPLACED_BEFORE_PRINT: &str = "the code was replaced before it could be printed";
+
 /// Why a journal call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -1019,6 +1023,7 @@ impl RawAttempt {
                 issued_on: date_from_text(&issued_on, "attempts.issued_on")?,
                 expires_on: date_from_text(&expires_on, "attempts.expires_on")?,
                 qr_text,
+                replaced: false,
             }),
             _ => return Err(corrupt("attempts.code_id")),
         };

@@ -8,8 +8,12 @@
 //!   plainly; the central comes back on the same port and 重试 issues with the same request id;
 //! - the code changed elsewhere between two attempts: 补领 fails (central stopped), the resident
 //!   reissues at another kiosk meanwhile, 重试 is refused (the code changed), and after
-//!   identifying again 补领 goes out with the same request id: the slip carries the code active
+//!   identifying again 补领 goes out with a fresh request id: the slip carries the code active
 //!   at the central, and no attempt has two codes;
+//! - an answer lost on the way back: 补领 reaches the central and a code is issued, but the
+//!   answer never arrives; the resident reissues at another kiosk meanwhile, and 重试 gets the
+//!   first code back marked replaced: it is not printed, and after identifying again 补领 prints
+//!   the active code;
 //! - the printer switched off and on: off before 申领 (nothing sent, 重新打印 after it is back),
 //!   off in the middle of a slip, and off between sessions (out of service until it is back);
 //! - the emulated PC/SC reader's card link going away and coming back: the emulator drops its
@@ -147,6 +151,24 @@ fn the_central_going_away_mid_session_and_coming_back() {
 
 /// The central's journal events of a kiosk that name `request_id`, by kind, in order.
 fn events_of_request(central: &Central, kiosk_id: &str, request_id: &str) -> Vec<String> {
+    kiosk_events(central, kiosk_id)
+        .into_iter()
+        .filter(|(_, detail)| detail["request_id"] == request_id)
+        .map(|(kind, _)| kind)
+        .collect()
+}
+
+/// The request ids of the kiosk's events of `kind` at the central, in order.
+fn request_ids_of(central: &Central, kiosk_id: &str, kind: &str) -> Vec<String> {
+    kiosk_events(central, kiosk_id)
+        .into_iter()
+        .filter(|(k, _)| k == kind)
+        .map(|(_, detail)| detail["request_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every journal event of the kiosk at the central, in order: kind and detail.
+fn kiosk_events(central: &Central, kiosk_id: &str) -> Vec<(String, serde_json::Value)> {
     let db = rusqlite::Connection::open_with_flags(
         central.data.path().join("central.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -161,11 +183,7 @@ fn events_of_request(central: &Central, kiosk_id: &str, request_id: &str) -> Vec
         })
         .unwrap()
         .map(Result::unwrap)
-        .filter(|(_, detail)| {
-            let detail: serde_json::Value = serde_json::from_str(detail).unwrap();
-            detail["request_id"] == request_id
-        })
-        .map(|(kind, _)| kind)
+        .map(|(kind, detail)| (kind, serde_json::from_str(&detail).unwrap()))
         .collect()
 }
 
@@ -173,6 +191,7 @@ fn events_of_request(central: &Central, kiosk_id: &str, request_id: &str) -> Vec
 /// its files under `root`.
 fn start_kiosk(
     central: &Central,
+    url: &str,
     root: &std::path::Path,
     kiosk_id: &str,
     printer: &TcpPrinterEmulator,
@@ -183,7 +202,7 @@ fn start_kiosk(
     let config = support::write_config(
         &home,
         kiosk_id,
-        &[central.url()],
+        &[url.to_owned()],
         &certs,
         &Reader::Simulated,
         &printer.url(),
@@ -199,10 +218,16 @@ fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
     let resident = seniors::card(4000);
     let id_number = resident.id_number.as_str().to_owned();
     let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
-    let here = start_kiosk(&central, dir.path(), "K-HERE", &printer);
+    let here = start_kiosk(&central, &central.url(), dir.path(), "K-HERE", &printer);
     // The other kiosk, in another hall, started up front.
     let other_printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
-    let other = start_kiosk(&central, dir.path(), "K-ELSEWHERE", &other_printer);
+    let other = start_kiosk(
+        &central,
+        &central.url(),
+        dir.path(),
+        "K-ELSEWHERE",
+        &other_printer,
+    );
     here.wait_for("home", STEP, is_home);
     other.wait_for("home", STEP, is_home);
 
@@ -275,7 +300,7 @@ fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
     here.wait_for("home", STEP, is_home);
     reader.remove();
 
-    // The slip carries the code active at the central, issued for the attempt that was refused.
+    // The slip carries the code active at the central, issued under a fresh request id.
     let codes = central.codes_of(&id_number);
     assert_eq!(codes.len(), 3, "{codes:?}");
     let active: Vec<_> = codes.iter().filter(|c| c.status == "active").collect();
@@ -299,8 +324,8 @@ fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
     );
     assert_eq!(central.verify(&slips[1])["result"], "valid");
 
-    // One attempt, one code: the refused request id is the one the code was issued for; it
-    // went out three times (unreachable, refused, issued) and has exactly one code.
+    // One attempt, one code: the refused request went out twice (unreachable, refused) and has
+    // no code; after the code changed the 补领 took a fresh request id, which has exactly one.
     let request_id = active.request_id.clone();
     let ids: std::collections::BTreeSet<&str> =
         codes.iter().map(|c| c.request_id.as_str()).collect();
@@ -313,15 +338,17 @@ fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
     let events = events_of_request(&central, "K-HERE", &request_id);
     assert_eq!(
         events,
-        [
-            "issue_requested",
-            "issue_requested",
-            "refused",
-            "issue_requested",
-            "code_issued",
-            "printed"
-        ],
+        ["issue_requested", "code_issued", "printed"],
         "request {request_id}"
+    );
+    let refused = request_ids_of(&central, "K-HERE", "refused");
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let refused_id = refused[0].clone();
+    assert_ne!(refused_id, request_id);
+    assert_eq!(
+        events_of_request(&central, "K-HERE", &refused_id),
+        ["issue_requested", "issue_requested", "refused"],
+        "request {refused_id}"
     );
     let attempt = here
         .core()
@@ -581,4 +608,158 @@ fn the_card_reader_going_away_and_coming_back() {
     assert_eq!(slip_qr_texts(&printer.received()).len(), expected);
     assert!(kiosk.stop(STEP));
     checks::assert_journal_exactly_once(&central, "K-READER", &dir.path().join("data"));
+}
+
+/// A TCP relay in front of the central that can lose the central's answers: while `lose` is
+/// set, what the kiosk sends still reaches the central, but the answer is dropped and the
+/// kiosk's connection closed, as when the network fails on the way back.
+struct LossyRelay {
+    port: u16,
+    lose: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl LossyRelay {
+    fn start(central_port: u16) -> LossyRelay {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::atomic::Ordering;
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let lose = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let losing = std::sync::Arc::clone(&lose);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { continue };
+                let Ok(mut server) = TcpStream::connect(("127.0.0.1", central_port)) else {
+                    continue;
+                };
+                let (mut from_client, mut to_server) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_client, &mut to_server);
+                    let _ = to_server.shutdown(Shutdown::Write);
+                });
+                let losing = std::sync::Arc::clone(&losing);
+                std::thread::spawn(move || {
+                    let mut buffer = [0_u8; 16 * 1024];
+                    loop {
+                        match server.read(&mut buffer) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) if losing.load(Ordering::SeqCst) => break,
+                            Ok(n) => {
+                                if client.write_all(&buffer[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    let _ = client.shutdown(Shutdown::Both);
+                    let _ = server.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        LossyRelay { port, lose }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    fn lose_answers(&self, lose: bool) {
+        self.lose.store(lose, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_code_replaced_while_its_answer_was_lost_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let central = Central::start(&dir.path().join("central"));
+    seniors::import(central.data.store().unwrap().as_ref(), 4100..4101);
+    let resident = seniors::card(4100);
+    let id_number = resident.id_number.as_str().to_owned();
+    let port: u16 = central.url().rsplit(':').next().unwrap().parse().unwrap();
+    let relay = LossyRelay::start(port);
+    let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
+    let here = start_kiosk(&central, &relay.url(), dir.path(), "K-HERE", &printer);
+    let other_printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
+    let other = start_kiosk(
+        &central,
+        &central.url(),
+        dir.path(),
+        "K-ELSEWHERE",
+        &other_printer,
+    );
+    here.wait_for("home", STEP, is_home);
+    other.wait_for("home", STEP, is_home);
+
+    // 申领 here: code 1, printed.
+    simulated_session(&here, resident.clone());
+    assert_eq!(central.codes_of(&id_number).len(), 1);
+
+    // Back for 补领; the central issues code 2 for it, but its answer is lost on the way back.
+    let reader = here.handle.sim.reader.clone().unwrap();
+    reader.place(resident.clone());
+    here.wait_for("the confirm screen", STEP, confirm_for(&resident));
+    relay.lose_answers(true);
+    here.press(Button::Confirm);
+    here.wait_for("an error screen", STEP, is_error);
+    relay.lose_answers(false);
+    let codes = central.codes_of(&id_number);
+    assert_eq!(codes.len(), 2, "the request reached the central: {codes:?}");
+    let lost_answer = codes[1].clone();
+
+    // Meanwhile the resident reissues at the other kiosk: code 3 replaces code 2.
+    simulated_session(&other, resident.clone());
+    let codes = central.codes_of(&id_number);
+    assert_eq!(codes.len(), 3, "{codes:?}");
+    assert_eq!(codes[1].status, "superseded");
+
+    // 重试 here: the same request id gets code 2 back, marked replaced; it is not printed.
+    here.press(Button::Retry);
+    here.wait_for("the code-changed error", STEP, |s| {
+        matches!(
+            s,
+            Screen::Error {
+                error: FlowError::CodeChanged,
+                ..
+            }
+        )
+    });
+    assert_eq!(
+        slip_qr_texts(&printer.received()).len(),
+        1,
+        "only the 申领 slip"
+    );
+
+    // 重试 identifies again; 补领 (the same offer) goes out under a fresh request id and prints
+    // the active code.
+    here.press(Button::Retry);
+    here.wait_for("the confirm screen again", STEP, confirm_for(&resident));
+    here.press(Button::Confirm);
+    here.wait_for("the done screen", STEP, is_done);
+    here.press(Button::Home);
+    here.wait_for("home", STEP, is_home);
+    reader.remove();
+
+    let codes = central.codes_of(&id_number);
+    assert_eq!(codes.len(), 4, "{codes:?}");
+    let active: Vec<_> = codes.iter().filter(|c| c.status == "active").collect();
+    assert_eq!(active.len(), 1, "{codes:?}");
+    assert_ne!(active[0].request_id, lost_answer.request_id);
+    let slips = slip_qr_texts(&printer.received());
+    assert_eq!(slips, [codes[0].qr_text.clone(), active[0].qr_text.clone()]);
+    assert!(!slips.contains(&lost_answer.qr_text));
+    assert_eq!(central.verify(&slips[1])["result"], "valid");
+
+    // The lost answer's attempt: issued, never printed, reported print-failed.
+    assert!(here.flush(STEP), "the journal caught up");
+    let events = events_of_request(&central, "K-HERE", &lost_answer.request_id);
+    assert!(events.contains(&"code_issued".to_owned()), "{events:?}");
+    assert!(!events.contains(&"printed".to_owned()), "{events:?}");
+    let reported = &central.codes_of(&id_number)[1];
+    assert!(reported.print_failed && !reported.printed, "{reported:?}");
+    assert!(here.stop(STEP));
+    assert!(other.stop(STEP));
+    checks::assert_journal_exactly_once(&central, "K-HERE", &dir.path().join("K-HERE/data"));
 }

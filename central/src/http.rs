@@ -449,6 +449,7 @@ fn issued_code(code: &CodeRecord) -> IssuedCode {
         issued_on: code.issued_on,
         expires_on: code.expires_on,
         qr_text: code.qr_text.clone(),
+        replaced: false,
     }
 }
 
@@ -540,12 +541,17 @@ async fn issue(
     let now = state.clock.now();
     let today = state.clock.today();
     // A request id seen before answers with its code, even once the session has expired: this is
-    // how a kiosk that crashed mid-issue settles its attempt.
+    // how a kiosk that crashed mid-issue settles its attempt. A code replaced or lost since is
+    // marked so, and the kiosk does not print it.
     let request_id = request.request_id;
     if let Some(code) = blocking(&state, move |store| store.code_by_request_id(&request_id)).await?
     {
         if code.kiosk_id == kiosk.kiosk_id && code.action == request.action {
-            return Ok(Json(issued_code(&code)).into_response());
+            let replayed = IssuedCode {
+                replaced: code.status != CodeStatus::Active,
+                ..issued_code(&code)
+            };
+            return Ok(Json(replayed).into_response());
         }
         return Err(ApiError::new(
             ErrorCode::ConflictRequestId,

@@ -189,6 +189,14 @@ async fn apply_replay_conflict_reissue_lost_and_reissue_again() {
     assert_eq!(status, 200, "{second}");
     assert_eq!(second["serial"], 2);
     assert_eq!(j.verify(&first_qr).await["result"], "superseded");
+    // The first request id replayed now: its code, marked replaced, so no kiosk prints it.
+    assert_eq!(replay["replaced"], false, "{replay}");
+    let (status, stale) = j.issue(&again["session"], "apply", RID_1).await;
+    assert_eq!(status, 200, "{stale}");
+    assert_eq!(
+        (stale["code_id"].clone(), stale["replaced"].clone()),
+        (first["code_id"].clone(), json!(true))
+    );
     let second_qr = second["qr_text"].as_str().unwrap().to_owned();
     let checked = j.verify(&second_qr).await;
     assert_eq!(
@@ -201,6 +209,12 @@ async fn apply_replay_conflict_reissue_lost_and_reissue_again() {
     assert_eq!(status, 200, "{lost}");
     assert_eq!(lost["serial"], 2);
     assert_eq!(j.verify(&second_qr).await["result"], "lost");
+    let (status, stale) = j.issue(&again["session"], "reissue", RID_2).await;
+    assert_eq!(
+        (status, stale["serial"].clone(), stale["replaced"].clone()),
+        (200, json!(2), json!(true)),
+        "a lost code is marked replaced too: {stale}"
+    );
 
     // After the loss: apply is refused, reissue makes serial 3.
     let after = j.identify(people::SENIOR).await;

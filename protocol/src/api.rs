@@ -755,6 +755,11 @@ pub struct IssuedCode {
     pub expires_on: Date,
     /// The QR text: `SSM1:` followed by base45.
     pub qr_text: String,
+    /// True only in the answer to a request id seen before, when the code issued for it has
+    /// since been replaced (reissued elsewhere) or reported lost, so its slip would not verify:
+    /// the kiosk must not print it. Read as false when absent (an older central).
+    #[serde(default)]
+    pub replaced: bool,
 }
 
 // ---------------------------------------------------------------------------------------------

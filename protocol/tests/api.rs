@@ -157,6 +157,7 @@ fn issued_code() -> IssuedCode {
         issued_on: date!(2025 - 03 - 14),
         expires_on: date!(2025 - 09 - 09),
         qr_text: QR_TEXT.into(),
+        replaced: false,
     }
 }
 
@@ -411,6 +412,18 @@ fn snapshot_identify_responses() {
 #[test]
 fn snapshot_code_states() {
     insta::assert_json_snapshot!("code_states", all_code_states());
+}
+
+#[test]
+fn an_issued_code_from_an_older_central_reads_as_not_replaced() {
+    let mut value = serde_json::to_value(issued_code()).unwrap();
+    assert_eq!(value["replaced"], false, "always written");
+    value.as_object_mut().unwrap().remove("replaced");
+    let read: IssuedCode = serde_json::from_value(value.clone()).unwrap();
+    assert_eq!(read, issued_code());
+    value["replaced"] = true.into();
+    let read: IssuedCode = serde_json::from_value(value).unwrap();
+    assert!(read.replaced);
 }
 
 #[test]

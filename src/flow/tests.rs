@@ -87,6 +87,7 @@ fn code(n: u8) -> IssuedCode {
         issued_on: date!(2025 - 03 - 14),
         expires_on: date!(2025 - 09 - 09),
         qr_text: format!("SSM1:TESTCODE{n}"),
+        replaced: false,
     }
 }
 
@@ -317,9 +318,19 @@ fn error_issue_expired(r: &mut Rig) {
     r.issued(Err(CentralFailure::Refused(ErrorCode::SessionExpired)));
 }
 
-/// 补领 refused because the code changed elsewhere since identify; 重试 identified the resident
-/// again, and the offer is still 补领: the confirm screen again.
+/// 申领 refused because the session token expired; 重试 identified the resident again, and the
+/// offer is still 申领: the confirm screen again.
 fn confirm_again_same_offer(r: &mut Rig) {
+    issuing(r);
+    r.issued(Err(CentralFailure::Refused(ErrorCode::SessionExpired)));
+    r.press(Button::Retry);
+    r.identified(Ok(response(Offer::Apply)));
+}
+
+/// 补领 refused because the code changed elsewhere since identify (or the code issued for the
+/// request was replaced since); 重试 identified the resident again, and the offer is still 补领:
+/// the confirm screen again.
+fn confirm_again_code_changed(r: &mut Rig) {
     identifying(r);
     r.identified(Ok(response(Offer::Reissue)));
     r.press(Button::Confirm);
@@ -529,12 +540,25 @@ fn rows() -> Vec<Row> {
         row!(error_issue, |r| r.wait(80_000), "Home", &ENDED),
         row!(error_issue_expired, |r| r.press(Button::Retry), "Identifying", &["Identify"]),
         // Identified again after a refusal: the same offer keeps the request id, a changed one
-        // takes a fresh one (and the old one's replies are ignored).
+        // takes a fresh one (and the old one's replies are ignored), and so does the same offer
+        // after conflict_code_changed (the central holds no live code for the old id).
         row!(error_issue_expired, |r| r.identified(Ok(response(Offer::Apply))), "Error(session_expired,retry)", &[]),
         row!(confirm_again_same_offer, |r| {
             let first = r.request();
             let out = r.press(Button::Confirm);
-            assert_eq!(issue_of(&out), Some((first, Action::Reissue)), "the same request id");
+            assert_eq!(issue_of(&out), Some((first, Action::Apply)), "the same request id");
+            out
+        }, "Issuing", &["Issue"]),
+        row!(confirm_again_code_changed, |r| {
+            let first = r.request();
+            let out = r.press(Button::Confirm);
+            let (id, action) = issue_of(&out).unwrap();
+            assert_ne!(id, first, "a fresh request id after the code changed");
+            assert_eq!(action, Action::Reissue);
+            // The old request's late code is not printed.
+            let session = r.sid();
+            let late = r.send(Input::Issued { session, request_id: first, result: Ok(code(1)) });
+            assert!(late.is_empty(), "{late:?}");
             out
         }, "Issuing", &["Issue"]),
         row!(confirm_again_new_offer, |r| {

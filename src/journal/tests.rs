@@ -48,6 +48,7 @@ fn code(n: u8) -> IssuedCode {
         issued_on: date!(2025 - 03 - 14),
         expires_on: date!(2025 - 09 - 13),
         qr_text: format!("SSM1:QRTEXT{n}"),
+        replaced: false,
     }
 }
 

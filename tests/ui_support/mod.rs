@@ -107,6 +107,7 @@ pub fn issued(serial: u16) -> IssuedCode {
         issued_on: date!(2026 - 11 - 22),
         expires_on: date!(2027 - 05 - 20),
         qr_text: "SSM1:TEST".to_owned(),
+        replaced: false,
     }
 }
 
