@@ -389,3 +389,45 @@ fn the_purge_entries_subcommand_deletes_the_old_entries_and_says_how_many() {
     assert_eq!(ages, [27, 0], "the recent entries stay");
     assert_eq!(run(), "deleted 0 venue entries older than 28 days");
 }
+
+#[test]
+fn the_clean_up_loop_runs_again_each_interval_on_the_service_clock() {
+    let db = db();
+    let id = approved_venue_with_a_poster(&db);
+    let poster = EntryVia::Poster { serial: 1 };
+    entry(&db, id, NOW - Duration::days(27), poster).unwrap();
+    entry(&db, id, NOW - Duration::hours(1), poster).unwrap();
+    let clock = central::clock::ManualClock::new(NOW);
+    let left = || {
+        db.store
+            .venue_entries(id, NOW - Duration::days(60), NOW + Duration::days(60))
+            .unwrap()
+            .len()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let task = runtime.spawn(central::venues::cleanup_loop_every(
+        Arc::clone(&db.store),
+        Arc::new(clock.clone()),
+        std::time::Duration::from_millis(50),
+    ));
+    // Several rounds pass with nothing old enough: both entries stay.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(left(), 2);
+    // Two days later by the service's clock the older entry is 29 days old: a later round
+    // deletes it, without a restart.
+    clock.advance(Duration::days(2));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while left() > 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the next round never came"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(left(), 1, "the recent entry stays");
+    task.abort();
+}

@@ -358,7 +358,16 @@ pub fn purge_expired_entries(store: &dyn Store, now: OffsetDateTime) -> Result<u
 /// Runs [`purge_expired_entries`] now and every [`CLEANUP_INTERVAL`], with the service's clock,
 /// until the task is aborted.
 pub async fn cleanup_loop(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
-    let mut ticks = tokio::time::interval(CLEANUP_INTERVAL);
+    cleanup_loop_every(store, clock, CLEANUP_INTERVAL).await;
+}
+
+/// [`cleanup_loop`] with another interval (tests use a short one).
+pub async fn cleanup_loop_every(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    interval: std::time::Duration,
+) {
+    let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
