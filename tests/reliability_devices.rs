@@ -210,26 +210,74 @@ fn start_kiosk(
     RunningKiosk::start(&config)
 }
 
+/// One resident (without a code) and two kiosks on one central, each with its TCP printer:
+/// `here`, reaching the central through a [`LossyRelay`] when asked, and `other`, in another
+/// hall; both on home.
+struct TwoHalls {
+    dir: tempfile::TempDir,
+    central: Central,
+    resident: idcard::IdCard,
+    id_number: String,
+    printer: TcpPrinterEmulator,
+    here: RunningKiosk,
+    other_printer: TcpPrinterEmulator,
+    other: RunningKiosk,
+    relay: Option<LossyRelay>,
+}
+
+impl TwoHalls {
+    fn start(senior: usize, through_relay: bool) -> TwoHalls {
+        let dir = tempfile::tempdir().unwrap();
+        let central = Central::start(&dir.path().join("central"));
+        seniors::import(central.data.store().unwrap().as_ref(), senior..senior + 1);
+        let resident = seniors::card(senior);
+        let id_number = resident.id_number.as_str().to_owned();
+        let relay = through_relay.then(|| {
+            let port = central.url().rsplit(':').next().unwrap().parse().unwrap();
+            LossyRelay::start(port)
+        });
+        let url = relay
+            .as_ref()
+            .map_or_else(|| central.url(), LossyRelay::url);
+        let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
+        let here = start_kiosk(&central, &url, dir.path(), "K-HERE", &printer);
+        let other_printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
+        let other = start_kiosk(
+            &central,
+            &central.url(),
+            dir.path(),
+            "K-ELSEWHERE",
+            &other_printer,
+        );
+        here.wait_for("home", STEP, is_home);
+        other.wait_for("home", STEP, is_home);
+        TwoHalls {
+            dir,
+            central,
+            resident,
+            id_number,
+            printer,
+            here,
+            other_printer,
+            other,
+            relay,
+        }
+    }
+}
+
 #[test]
 fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut central = Central::start(&dir.path().join("central"));
-    seniors::import(central.data.store().unwrap().as_ref(), 4000..4001);
-    let resident = seniors::card(4000);
-    let id_number = resident.id_number.as_str().to_owned();
-    let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
-    let here = start_kiosk(&central, &central.url(), dir.path(), "K-HERE", &printer);
-    // The other kiosk, in another hall, started up front.
-    let other_printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
-    let other = start_kiosk(
-        &central,
-        &central.url(),
-        dir.path(),
-        "K-ELSEWHERE",
-        &other_printer,
-    );
-    here.wait_for("home", STEP, is_home);
-    other.wait_for("home", STEP, is_home);
+    let TwoHalls {
+        dir,
+        mut central,
+        resident,
+        id_number,
+        printer,
+        here,
+        other_printer,
+        other,
+        relay: _,
+    } = TwoHalls::start(4000, false);
 
     // 申领 here: code 1, printed.
     simulated_session(&here, resident.clone());
@@ -673,25 +721,18 @@ impl LossyRelay {
 
 #[test]
 fn a_code_replaced_while_its_answer_was_lost_is_never_printed() {
-    let dir = tempfile::tempdir().unwrap();
-    let central = Central::start(&dir.path().join("central"));
-    seniors::import(central.data.store().unwrap().as_ref(), 4100..4101);
-    let resident = seniors::card(4100);
-    let id_number = resident.id_number.as_str().to_owned();
-    let port: u16 = central.url().rsplit(':').next().unwrap().parse().unwrap();
-    let relay = LossyRelay::start(port);
-    let printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
-    let here = start_kiosk(&central, &relay.url(), dir.path(), "K-HERE", &printer);
-    let other_printer = TcpPrinterEmulator::start(ALL_FINE).unwrap();
-    let other = start_kiosk(
-        &central,
-        &central.url(),
-        dir.path(),
-        "K-ELSEWHERE",
-        &other_printer,
-    );
-    here.wait_for("home", STEP, is_home);
-    other.wait_for("home", STEP, is_home);
+    let TwoHalls {
+        dir,
+        central,
+        resident,
+        id_number,
+        printer,
+        here,
+        other_printer: _other_printer,
+        other,
+        relay,
+    } = TwoHalls::start(4100, true);
+    let relay = relay.unwrap();
 
     // 申领 here: code 1, printed.
     simulated_session(&here, resident.clone());
