@@ -187,6 +187,17 @@ fn kiosk_events(central: &Central, kiosk_id: &str) -> Vec<(String, serde_json::V
         .collect()
 }
 
+/// On the code-changed error: 重试 identifies again, the confirm screen shows `card`'s holder,
+/// 补领 prints, and home shows.
+fn retry_identify_and_print(kiosk: &RunningKiosk, card: &idcard::IdCard) {
+    kiosk.press(Button::Retry);
+    kiosk.wait_for("the confirm screen again", STEP, confirm_for(card));
+    kiosk.press(Button::Confirm);
+    kiosk.wait_for("the done screen", STEP, is_done);
+    kiosk.press(Button::Home);
+    kiosk.wait_for("home", STEP, is_home);
+}
+
 /// A kiosk with the simulated reader, enrolled on `central` as `kiosk_id`, printing to `printer`;
 /// its files under `root`.
 fn start_kiosk(
@@ -340,12 +351,7 @@ fn a_retry_after_the_code_changed_elsewhere_prints_the_active_code() {
     assert_eq!(central.codes_of(&id_number).len(), 2, "nothing issued");
 
     // 重试 identifies again; the confirm screen offers 补领 again, and 补领 prints.
-    here.press(Button::Retry);
-    here.wait_for("the confirm screen again", STEP, confirm_for(&resident));
-    here.press(Button::Confirm);
-    here.wait_for("the done screen", STEP, is_done);
-    here.press(Button::Home);
-    here.wait_for("home", STEP, is_home);
+    retry_identify_and_print(&here, &resident);
     reader.remove();
 
     // The slip carries the code active at the central, issued under a fresh request id.
@@ -775,12 +781,7 @@ fn a_code_replaced_while_its_answer_was_lost_is_never_printed() {
 
     // 重试 identifies again; 补领 (the same offer) goes out under a fresh request id and prints
     // the active code.
-    here.press(Button::Retry);
-    here.wait_for("the confirm screen again", STEP, confirm_for(&resident));
-    here.press(Button::Confirm);
-    here.wait_for("the done screen", STEP, is_done);
-    here.press(Button::Home);
-    here.wait_for("home", STEP, is_home);
+    retry_identify_and_print(&here, &resident);
     reader.remove();
 
     let codes = central.codes_of(&id_number);
