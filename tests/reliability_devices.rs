@@ -245,7 +245,7 @@ impl TwoHalls {
         let id_number = resident.id_number.as_str().to_owned();
         let relay = through_relay.then(|| {
             let port = central.url().rsplit(':').next().unwrap().parse().unwrap();
-            LossyRelay::start(port)
+            LossyRelay::start(port, central.data.path().join("central.db"))
         });
         let url = relay
             .as_ref()
@@ -664,16 +664,19 @@ fn the_card_reader_going_away_and_coming_back() {
     checks::assert_journal_exactly_once(&central, "K-READER", &dir.path().join("data"));
 }
 
-/// A TCP relay in front of the central that can lose the central's answers: while `lose` is
-/// set, what the kiosk sends still reaches the central, but the answer is dropped and the
-/// kiosk's connection closed, as when the network fails on the way back.
+/// A TCP relay in front of the central that can lose the central's answers: once armed, and
+/// from the moment the central holds a given number of codes, what the kiosk sends still
+/// reaches the central, but every answer is dropped and the kiosk's connection closed, as when
+/// the network fails on the way back. (Until then handshakes and heartbeats pass, so the issue
+/// request itself is sure to arrive.)
 struct LossyRelay {
     port: u16,
     lose: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    from_codes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl LossyRelay {
-    fn start(central_port: u16) -> LossyRelay {
+    fn start(central_port: u16, central_db: std::path::PathBuf) -> LossyRelay {
         use std::io::{Read, Write};
         use std::net::{Shutdown, TcpListener, TcpStream};
         use std::sync::atomic::Ordering;
@@ -681,7 +684,21 @@ impl LossyRelay {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let lose = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let from_codes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let losing = std::sync::Arc::clone(&lose);
+        let threshold = std::sync::Arc::clone(&from_codes);
+        let codes_held = move || -> usize {
+            let db = rusqlite::Connection::open_with_flags(
+                &central_db,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .unwrap();
+            let count: i64 = db
+                .query_row("SELECT COUNT(*) FROM codes", [], |row| row.get(0))
+                .unwrap();
+            usize::try_from(count).unwrap()
+        };
+        let codes_held = std::sync::Arc::new(codes_held);
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(mut client) = client else { continue };
@@ -695,12 +712,19 @@ impl LossyRelay {
                     let _ = to_server.shutdown(Shutdown::Write);
                 });
                 let losing = std::sync::Arc::clone(&losing);
+                let threshold = std::sync::Arc::clone(&threshold);
+                let codes_held = std::sync::Arc::clone(&codes_held);
                 std::thread::spawn(move || {
                     let mut buffer = [0_u8; 16 * 1024];
                     loop {
                         match server.read(&mut buffer) {
                             Ok(0) | Err(_) => break,
-                            Ok(_) if losing.load(Ordering::SeqCst) => break,
+                            Ok(_)
+                                if losing.load(Ordering::SeqCst)
+                                    && codes_held() >= threshold.load(Ordering::SeqCst) =>
+                            {
+                                break;
+                            }
                             Ok(n) => {
                                 if client.write_all(&buffer[..n]).is_err() {
                                     break;
@@ -713,15 +737,26 @@ impl LossyRelay {
                 });
             }
         });
-        LossyRelay { port, lose }
+        LossyRelay {
+            port,
+            lose,
+            from_codes,
+        }
     }
 
     fn url(&self) -> String {
         format!("https://127.0.0.1:{}", self.port)
     }
 
-    fn lose_answers(&self, lose: bool) {
-        self.lose.store(lose, std::sync::atomic::Ordering::SeqCst);
+    /// Loses every answer once the central holds `codes` codes.
+    fn lose_answers_from(&self, codes: usize) {
+        use std::sync::atomic::Ordering;
+        self.from_codes.store(codes, Ordering::SeqCst);
+        self.lose.store(true, Ordering::SeqCst);
+    }
+
+    fn keep_answers(&self) {
+        self.lose.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -748,10 +783,10 @@ fn a_code_replaced_while_its_answer_was_lost_is_never_printed() {
     let reader = here.handle.sim.reader.clone().unwrap();
     reader.place(resident.clone());
     here.wait_for("the confirm screen", STEP, confirm_for(&resident));
-    relay.lose_answers(true);
+    relay.lose_answers_from(2);
     here.press(Button::Confirm);
     here.wait_for("an error screen", STEP, is_error);
-    relay.lose_answers(false);
+    relay.keep_answers();
     let codes = central.codes_of(&id_number);
     assert_eq!(codes.len(), 2, "the request reached the central: {codes:?}");
     let lost_answer = codes[1].clone();
